@@ -1,0 +1,22 @@
+"""The ``crossdock`` entry point and its command groups."""
+
+from __future__ import annotations
+
+import click
+
+from crossdock import __version__
+from crossdock.cli.policy import policy
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crossdock")
+def cli() -> None:
+    """crossdock: an ECR-compatible registry where cross-account sharing works as on AWS."""
+
+
+cli.add_command(policy)
+
+
+def main() -> None:
+    """Run the command line (the ``crossdock`` console script)."""
+    cli(prog_name="crossdock")

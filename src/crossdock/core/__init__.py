@@ -1,0 +1,1 @@
+"""Shared value types used by every layer (standard library only)."""
