@@ -270,14 +270,41 @@ def _never(request: str) -> bool:
 # --- a whole clause ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class ConditionTest:
-    """One compiled ``operator: {key: values}`` entry."""
+    """One compiled ``operator: {key: values}`` entry.
 
-    spec: OperatorSpec
-    key: str
-    templates: tuple[Template, ...]
-    static_tests: tuple[ValueTest, ...] | None
+    The operator's parts are read into plain attributes once: this runs for every
+    statement of every request.
+    """
+
+    __slots__ = (
+        "key",
+        "negated",
+        "null_expectations",
+        "set_operator",
+        "spec",
+        "static_tests",
+        "templates",
+        "when_missing",
+    )
+
+    def __init__(
+        self,
+        spec: OperatorSpec,
+        key: str,
+        templates: tuple[Template, ...],
+        static_tests: tuple[ValueTest, ...] | None,
+    ) -> None:
+        self.spec = spec
+        self.key = key
+        self.templates = templates
+        self.static_tests = static_tests
+        self.negated = spec.base.negated
+        self.set_operator = spec.set_operator
+        self.null_expectations: tuple[bool | None, ...] | None = None
+        if spec.base.kind is ValueKind.NULL:
+            self.null_expectations = tuple(_null_expects_absent(t.source) for t in templates)
+        self.when_missing = _when_missing(spec)
 
     def _tests(self, context: Context) -> tuple[ValueTest, ...]:
         if self.static_tests is not None:
@@ -291,34 +318,37 @@ class ConditionTest:
     def evaluate(self, context: Context) -> bool:
         """True when the request context satisfies this entry."""
         raw = context.get(self.key)
-        base = self.spec.base
-        if base.kind is ValueKind.NULL:
+        if self.null_expectations is not None:
             absent = raw is None
-            return any(_null_expects_absent(t.source) is absent for t in self.templates)
+            return any(expected is absent for expected in self.null_expectations)
         if raw is None:
-            if self.spec.if_exists:
-                return True
-            if self.spec.set_operator is SetOperator.ALL:
-                return True
-            if self.spec.set_operator is SetOperator.ANY:
-                return False
-            return base.negated
+            return self.when_missing
         values = (raw,) if isinstance(raw, str) else raw
         tests = self._tests(context)
         try:
-            if self.spec.set_operator is SetOperator.ANY:
-                return any(self._one(value, tests) for value in values)
-            if self.spec.set_operator is SetOperator.ALL:
-                return all(self._one(value, tests) for value in values)
-            if base.negated:
-                return not any(test(value) for value in values for test in tests)
-            return any(test(value) for value in values for test in tests)
+            if self.set_operator is None:
+                matched = any(test(value) for value in values for test in tests)
+                return not matched if self.negated else matched
+            per_value = (self._one(value, tests) for value in values)
+            return any(per_value) if self.set_operator is _ANY else all(per_value)
         except TypeMismatchError:
             return False
 
     def _one(self, value: str, tests: tuple[ValueTest, ...]) -> bool:
         matched = any(test(value) for test in tests)
-        return not matched if self.spec.base.negated else matched
+        return not matched if self.negated else matched
+
+
+_ANY = SetOperator.ANY
+
+
+def _when_missing(spec: OperatorSpec) -> bool:
+    """The result when the key is absent from the request context."""
+    if spec.if_exists or spec.set_operator is SetOperator.ALL:
+        return True
+    if spec.set_operator is SetOperator.ANY:
+        return False
+    return spec.base.negated
 
 
 def _null_expects_absent(text: str) -> bool | None:

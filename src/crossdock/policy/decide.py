@@ -22,7 +22,7 @@ The :class:`Decision` carries its own explanation: every policy's statement outc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from crossdock.policy.context import PrincipalKind, Request
@@ -82,6 +82,10 @@ class NamedPolicy:
     policy_type: PolicyType
     compiled: CompiledPolicy
     scp_level: int | None = None
+    labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", self.compiled.labels(self.policy_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,8 @@ class Decision:
     decisive: tuple[StatementOutcome, ...]
     trace: tuple[PolicyTrace, ...]
     missing_scp_level: int | None = None
+    gaps: tuple[PolicyType, ...] = ()
+    """For an implicit deny: every policy type that must change to allow the request."""
 
     @property
     def decision(self) -> Outcome:
@@ -172,82 +178,148 @@ class Decision:
         return f"{head} because no {kind.value} allows the {request.action} action"
 
 
+class _Tally:
+    """What one pass over every statement found (plain booleans: this is the hot path)."""
+
+    __slots__ = (
+        "allows",
+        "boundary",
+        "denies",
+        "deny_types",
+        "grant_account",
+        "grant_direct",
+        "grant_role",
+        "identity",
+        "scp_levels_allowing",
+        "session",
+    )
+
+    def __init__(self) -> None:
+        self.denies: list[StatementOutcome] = []
+        self.deny_types: list[PolicyType] = []
+        self.allows: list[StatementOutcome] = []
+        self.identity = self.boundary = self.session = False
+        self.grant_direct = self.grant_role = self.grant_account = False
+        self.scp_levels_allowing: set[int] = set()
+
+    def add(self, named: NamedPolicy, outcomes: tuple[StatementOutcome, ...]) -> None:
+        # Enum attribute lookups cost ~140 ns each on CPython 3.11: compare against the
+        # module-level aliases below instead.
+        kind = named.policy_type
+        for outcome in outcomes:
+            if not outcome.applies:
+                continue
+            if outcome.statement.effect is _DENY:
+                self.denies.append(outcome)
+                self.deny_types.append(kind)
+                continue
+            self.allows.append(outcome)
+            if kind is _IDENTITY:
+                self.identity = True
+            elif kind is _RESOURCE:
+                grant = outcome.grant
+                self.grant_direct |= grant is _DIRECT
+                self.grant_role |= grant is _ROLE
+                self.grant_account |= grant is _ACCOUNT
+            elif kind is _BOUNDARY:
+                self.boundary = True
+            elif kind is _SESSION:
+                self.session = True
+            elif named.scp_level is not None:
+                self.scp_levels_allowing.add(named.scp_level)
+
+
+_DENY = Effect.DENY
+_IDENTITY, _RESOURCE = PolicyType.IDENTITY, PolicyType.RESOURCE
+_BOUNDARY, _SESSION = PolicyType.BOUNDARY, PolicyType.SESSION
+_DIRECT, _ROLE, _ACCOUNT = Grant.DIRECT, Grant.ROLE, Grant.ACCOUNT
+_SERVICE, _ROOT = PrincipalKind.SERVICE, PrincipalKind.ROOT
+
+
 def decide(request: Request, policies: PolicySet) -> Decision:
     """AWS's decision for ``request`` under ``policies``, with its explanation."""
-    traces = tuple(
-        PolicyTrace(named, named.compiled.evaluate(request, named.policy_id))
-        for named in policies.all_policies()
-    )
-    denies = [o for t in traces for o in t.applicable(Effect.DENY)]
-    if denies:
-        deny_types = {t.policy.policy_type for t in traces if t.applicable(Effect.DENY)}
-        first = next(kind for kind in _DENY_PRECEDENCE if kind in deny_types)
+    tally = _Tally()
+    traces: list[PolicyTrace] = []
+    for named in policies.all_policies():
+        outcomes = named.compiled.evaluate(request, named.labels)
+        traces.append(PolicyTrace(named, outcomes))
+        tally.add(named, outcomes)
+    if tally.denies:
+        first = next(kind for kind in _DENY_PRECEDENCE if kind in tally.deny_types)
         return Decision(
-            Outcome.EXPLICITLY_DENIED, request, first, "explicit deny", tuple(denies), traces
+            Outcome.EXPLICITLY_DENIED,
+            request,
+            first,
+            "explicit deny",
+            tuple(tally.denies),
+            tuple(traces),
         )
-    return _without_denies(request, policies, traces)
-
-
-def _allows(traces: tuple[PolicyTrace, ...], kind: PolicyType) -> tuple[StatementOutcome, ...]:
-    return tuple(
-        o for t in traces if t.policy.policy_type is kind for o in t.applicable(Effect.ALLOW)
-    )
+    return _without_denies(request, policies, tuple(traces), tally)
 
 
 def _without_denies(
-    request: Request, policies: PolicySet, traces: tuple[PolicyTrace, ...]
+    request: Request, policies: PolicySet, traces: tuple[PolicyTrace, ...], tally: _Tally
 ) -> Decision:
     caller = request.caller
-    every_allow = tuple(o for t in traces for o in t.applicable(Effect.ALLOW))
+    every_allow = tuple(tally.allows)
 
-    def deny(kind: PolicyType, reason: str, level: int | None = None) -> Decision:
-        return Decision(Outcome.IMPLICITLY_DENIED, request, kind, reason, (), traces, level)
+    def deny(reason: str, *gaps: PolicyType, level: int | None = None) -> Decision:
+        return Decision(
+            Outcome.IMPLICITLY_DENIED, request, gaps[0], reason, (), traces, level, gaps
+        )
 
     def allow(reason: str) -> Decision:
         return Decision(Outcome.ALLOWED, request, None, reason, every_allow, traces)
 
-    if policies.scp_levels and caller.kind is not PrincipalKind.SERVICE:
-        for level, scps in enumerate(policies.scp_levels):
-            level_traces = [t for t in traces if t.policy in scps]
-            if not any(t.applicable(Effect.ALLOW) for t in level_traces):
-                return deny(PolicyType.SCP, f"no SCP at level {level} allows the action", level)
+    if policies.scp_levels and caller.kind is not _SERVICE:
+        for level in range(len(policies.scp_levels)):
+            if level not in tally.scp_levels_allowing:
+                reason = f"no SCP at level {level} allows the action"
+                return deny(reason, PolicyType.SCP, level=level)
 
-    grants = {o.grant for o in _allows(traces, PolicyType.RESOURCE)}
-    resource_allows = bool(grants)
-    trust = request.is_trust_request
-    if caller.kind is PrincipalKind.SERVICE:
-        if Grant.DIRECT in grants:
+    if caller.kind is _SERVICE:
+        if tally.grant_direct:
             return allow("the resource policy allows the service principal")
-        return deny(PolicyType.RESOURCE, "no resource-based policy allows the service")
+        return deny("no resource-based policy allows the service", PolicyType.RESOURCE)
 
-    identity = bool(_allows(traces, PolicyType.IDENTITY)) or caller.kind is PrincipalKind.ROOT
-    boundary = (
-        caller.kind is PrincipalKind.ROOT
-        or policies.boundaries is None
-        or bool(_allows(traces, PolicyType.BOUNDARY))
+    root = caller.kind is _ROOT
+    identity = root or tally.identity
+    boundary = root or policies.boundaries is None or tally.boundary
+    session = policies.session_policies is None or tally.session
+    # The gaps on the caller's side, in the order AWS reports them.
+    account_gaps = tuple(
+        kind
+        for kind, ok in (
+            (PolicyType.IDENTITY, identity),
+            (PolicyType.BOUNDARY, boundary),
+            (PolicyType.SESSION, session),
+        )
+        if not ok
     )
-    session = policies.session_policies is None or bool(_allows(traces, PolicyType.SESSION))
-
-    if (trust or not request.same_account) and not resource_allows:
-        return deny(PolicyType.RESOURCE, "no resource-based policy allows the caller")
+    needs_resource_grant = request.is_trust_request or not request.same_account
+    granted = tally.grant_direct or tally.grant_role or tally.grant_account
+    if needs_resource_grant and not granted:
+        return deny(
+            "no resource-based policy allows the caller", PolicyType.RESOURCE, *account_gaps
+        )
 
     if request.same_account:
-        if Grant.DIRECT in grants:
+        if tally.grant_direct:
             return allow("the resource policy names the caller itself")
-        role_grant = Grant.ROLE in grants
-        if role_grant and boundary and session:
+        if tally.grant_role and boundary and session:
             return allow("the resource policy names the caller's role")
-        if identity and boundary and session:
+        if not account_gaps:
             return allow("an identity-based policy allows it in the same account")
-        if not (identity or role_grant):
-            return deny(PolicyType.IDENTITY, "no identity-based policy allows the action")
-    else:
-        if identity and boundary and session:
-            return allow("both the resource policy and the caller's account allow it")
-        if not identity:
-            return deny(
-                PolicyType.IDENTITY, "the resource policy allows, the caller's IAM does not"
-            )
-    if not boundary:
-        return deny(PolicyType.BOUNDARY, "the permissions boundary does not allow the action")
-    return deny(PolicyType.SESSION, "the session policy does not allow the action")
+        if tally.grant_role:
+            # The role grant needs only the boundary and session policy to allow too.
+            account_gaps = tuple(g for g in account_gaps if g is not PolicyType.IDENTITY)
+    elif not account_gaps:
+        return allow("both the resource policy and the caller's account allow it")
+    return deny(_GAP_REASONS[account_gaps[0]], *account_gaps)
+
+
+_GAP_REASONS = {
+    PolicyType.IDENTITY: "no identity-based policy allows the action",
+    PolicyType.BOUNDARY: "the permissions boundary does not allow the action",
+    PolicyType.SESSION: "the session policy does not allow the action",
+}
