@@ -11,7 +11,7 @@ from typing import Any
 
 from crossdock.policy.context import PrincipalKind, Request
 from crossdock.policy.decide import Decision, Outcome, PolicyTrace, PolicyType
-from crossdock.policy.evaluate import StatementOutcome
+from crossdock.policy.evaluate import Grant, StatementOutcome
 from crossdock.policy.model import Effect
 
 _POLICY_NAMES = {
@@ -100,10 +100,17 @@ class Explanation:
         return "\n".join(lines)
 
 
+_GRANT_NOTES = {
+    Grant.DIRECT: " (its Principal names the caller)",
+    Grant.ROLE: " (its Principal names the caller's role)",
+    Grant.ACCOUNT: " (its Principal names the caller's account: the caller's IAM must allow too)",
+}
+
+
 def _why(outcome: StatementOutcome) -> str:
     if outcome.applies:
-        grant = f" (principal matched by {outcome.grant.value} grant)" if outcome.grant else ""
-        return "action, resource, principal and conditions all match" + grant
+        note = _GRANT_NOTES[outcome.grant] if outcome.grant is not None else ""
+        return "matches the request" + note
     element = outcome.mismatch or "?"
     if element.startswith("Condition "):
         return f"condition not met: {element.removeprefix('Condition ')}"
