@@ -1,0 +1,51 @@
+"""The docs cannot drift from the code: every ``console`` block is run and compared.
+
+A block in README.md or docs/*.md written as::
+
+    ```console
+    $ crossdock ARGS...
+    expected output
+    ```
+
+is run with those arguments from the repository root, and its output must match.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crossdock.cli.main import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"```console\n\$ crossdock (?P<args>[^\n]*)\n(?P<output>.*?)```", re.DOTALL)
+
+
+def _blocks() -> list[tuple[str, str, str]]:
+    found = []
+    for path in DOCS:
+        for match in BLOCK.finditer(path.read_text(encoding="utf-8")):
+            found.append((path.name, match["args"], match["output"]))
+    return found
+
+
+def _normalize(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def test_the_docs_show_commands() -> None:
+    assert len(_blocks()) >= 3
+
+
+@pytest.mark.parametrize(("doc", "args", "expected"), _blocks(), ids=lambda v: str(v)[:60])
+def test_console_block_matches_real_output(
+    doc: str, args: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, shlex.split(args), catch_exceptions=False)
+    assert _normalize(result.output) == _normalize(expected), f"{doc}: crossdock {args}"
