@@ -149,3 +149,10 @@ def test_python_dash_m_runs_the_real_entry_point() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["decision"] == "Allowed"
+
+
+def test_explain_every_case_as_text() -> None:
+    code, out, _ = _run("policy", "explain", "--cases", str(EXAMPLE))
+    assert code == 0
+    assert out.count("\ncase ") + out.startswith("case ") == 3
+    assert "  identity[0]#PullExample Allow applies: matches the request" in out
