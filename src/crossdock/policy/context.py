@@ -40,6 +40,7 @@ class Caller:
     ``arn`` is the caller's own ARN (the session ARN for a role session);
     ``role_arn`` is the role, with its path, for ``ROLE`` and ``ASSUMED_ROLE``.
     ``unique_ids`` are the stored ids (AIDA..., AROA...) that bound principals match.
+    ``permissions_boundary`` tells whether a boundary is attached to the user or role.
     """
 
     arn: str
@@ -48,6 +49,7 @@ class Caller:
     partition: str = "aws"
     role_arn: str | None = None
     unique_ids: frozenset[str] = frozenset()
+    permissions_boundary: bool = False
 
     @property
     def root_arn(self) -> str:

@@ -103,11 +103,11 @@ class PolicySet:
     session_policies: tuple[NamedPolicy, ...] | None = None
     scp_levels: tuple[tuple[NamedPolicy, ...], ...] | None = None
 
-    def all_policies(self) -> Iterable[NamedPolicy]:
+    def all_policies(self, *, with_resource_policy: bool = True) -> Iterable[NamedPolicy]:
         """Every policy in a fixed order: SCP levels, resource, identity, boundary, session."""
         for level in self.scp_levels or ():
             yield from level
-        if self.resource_policy is not None:
+        if self.resource_policy is not None and with_resource_policy:
             yield self.resource_policy
         yield from self.identity
         yield from self.boundaries or ()
@@ -240,7 +240,9 @@ def decide(request: Request, policies: PolicySet) -> Decision:
     """AWS's decision for ``request`` under ``policies``, with its explanation."""
     tally = _Tally()
     traces: list[PolicyTrace] = []
-    for named in policies.all_policies():
+    # An account-level action (resource "*") has no resource, so no resource policy counts:
+    # a repository policy never grants ecr:GetAuthorizationToken.
+    for named in policies.all_policies(with_resource_policy=request.resource != "*"):
         outcomes = named.compiled.evaluate(request, named.labels)
         traces.append(PolicyTrace(named, outcomes))
         tally.add(named, outcomes)

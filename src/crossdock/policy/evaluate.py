@@ -34,6 +34,7 @@ class Grant(Enum):
 # these run for every statement of every request.
 _DIRECT, _ROLE, _ACCOUNT = Grant.DIRECT, Grant.ROLE, Grant.ACCOUNT
 _SERVICE = PrincipalKind.SERVICE
+_DENY = Effect.DENY
 _GRANT_ORDER = (_DIRECT, _ROLE, _ACCOUNT)
 
 
@@ -161,10 +162,11 @@ def _match_one(kind: str, value: str, caller: Caller) -> Grant | None:
         return _DIRECT
     if caller.kind is _SERVICE:
         return None
-    if value == caller.arn or value in caller.unique_ids:
-        return _DIRECT
+    # The role ARN first: a caller given as the role itself is still one of its sessions.
     if caller.role_arn is not None and value == caller.role_arn:
         return _ROLE
+    if value == caller.arn or value in caller.unique_ids:
+        return _DIRECT
     if _account_of_root(value) == caller.account:
         return _ACCOUNT
     return None
@@ -238,7 +240,11 @@ class CompiledStatement:
             if grant is None:
                 return StatementOutcome(label, statement, False, "Principal")
         if statement.not_principal is not None:
-            if not_principal_excludes(statement.not_principal, request.caller):
+            # IAM UG, NotPrincipal: a Deny with NotPrincipal always denies a principal that
+            # has a permissions boundary, whatever NotPrincipal lists.
+            caller = request.caller
+            boundary_deny = caller.permissions_boundary and statement.effect is _DENY
+            if not boundary_deny and not_principal_excludes(statement.not_principal, caller):
                 return StatementOutcome(label, statement, False, "NotPrincipal")
             grant = _DIRECT
         for test in self.conditions:
