@@ -30,6 +30,8 @@ def read_case_list(stream: IO[str]) -> list[Any]:
         raise click.ClickException(f"{name} is not valid JSON: {error.msg} at {where}") from error
     except RecursionError as error:
         raise click.ClickException(f"{name} is nested too deeply to be a case file") from error
+    except ValueError as error:  # e.g. an integer literal longer than Python converts
+        raise click.ClickException(f"{name} is not valid JSON: {error}") from error
     if isinstance(data, dict):
         return [data]
     if not isinstance(data, list):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from crossdock.cli.policy_lint import lint
 from crossdock.cli.policy_run import explain_cases, simulate
 
 
@@ -14,3 +15,4 @@ def policy() -> None:
 
 policy.add_command(simulate)
 policy.add_command(explain_cases)
+policy.add_command(lint)

@@ -22,6 +22,16 @@ def require_account_id(value: str) -> str:
     return value
 
 
+def account_principal(value: str) -> str | None:
+    """The account a Principal value names as a whole (``123456789012`` or its root ARN)."""
+    if is_account_id(value):
+        return value
+    parts = value.split(":")
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam" and parts[5] == "root":
+        return parts[4]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Arn:
     """The six colon-separated parts of an ARN; ``resource`` may itself hold colons."""

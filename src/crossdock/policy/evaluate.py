@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 
-from crossdock.core.arn import is_account_id
+from crossdock.core.arn import account_principal
 from crossdock.policy.conditions import ConditionTest, compile_condition, parse_operator
 from crossdock.policy.context import Caller, PrincipalKind, Request
 from crossdock.policy.model import Effect, Policy, PrincipalSpec, Statement
@@ -87,9 +87,9 @@ class _ResourceSet:
 
     def __init__(self, templates: tuple[Template, ...]) -> None:
         self.any = any(t.source == "*" for t in templates)
-        static = [t.source for t in templates if not t.has_variables]
+        static = [t.source for t in templates if t.is_plain]
         self.pattern = _union([glob_to_regex(v, GlobStyle.ARN_RESOURCE) for v in static])
-        self.templates = tuple(t for t in templates if t.has_variables)
+        self.templates = tuple(t for t in templates if not t.is_plain)
 
     def matches(self, resource: str, request: Request) -> bool:
         if self.any:
@@ -113,7 +113,7 @@ def _resource_template(value: str, variables: bool) -> Template:
     if not sep:
         return parse_template(value, variables_enabled=False)
     tail_template = parse_template(tail, variables_enabled=variables)
-    if not tail_template.has_variables:
+    if tail_template.is_plain:
         return parse_template(value, variables_enabled=False)
     return Template(value, (head + sep, *tail_template.pieces))
 
@@ -126,15 +126,6 @@ def _split_resource_id(value: str) -> tuple[str, str, str]:
 
 
 # --- principal -------------------------------------------------------------------------
-
-
-def _account_of_root(value: str) -> str | None:
-    if is_account_id(value):
-        return value
-    parts = value.split(":")
-    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam" and parts[5] == "root":
-        return parts[4]
-    return None
 
 
 def principal_grant(spec: PrincipalSpec, caller: Caller) -> Grant | None:
@@ -167,7 +158,7 @@ def _match_one(kind: str, value: str, caller: Caller) -> Grant | None:
         return _ROLE
     if value == caller.arn or value in caller.unique_ids:
         return _DIRECT
-    if _account_of_root(value) == caller.account:
+    if account_principal(value) == caller.account:
         return _ACCOUNT
     return None
 
@@ -182,7 +173,7 @@ def not_principal_excludes(spec: PrincipalSpec, caller: Caller) -> bool:
             if kind == "Service":
                 listed.add(value.lower())
             elif kind == "AWS":
-                account = _account_of_root(value)
+                account = account_principal(value)
                 listed.add(f"arn:{caller.partition}:iam::{account}:root" if account else value)
     if "*" in listed:
         return True

@@ -9,6 +9,7 @@ which IAM rejects but ``json.loads`` silently merges.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from crossdock.policy.conditions import parse_operator
@@ -63,6 +64,10 @@ def load_policy_json(text: str) -> Any:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         message = f"the document is not valid JSON: {error.msg} at {where}"
+        raise PolicyParseError((Problem("INVALID_JSON", message, ""),)) from error
+    except ValueError as error:  # an integer literal longer than Python converts
+        limit = sys.get_int_max_str_digits()
+        message = f"the document holds a number of more than {limit} digits, which no policy needs"
         raise PolicyParseError((Problem("INVALID_JSON", message, ""),)) from error
     except RecursionError as error:
         message = "the document is nested too deeply to be a policy"
@@ -302,7 +307,10 @@ def condition_value_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # over sys.get_int_max_str_digits() digits
+            return None
     if isinstance(value, float):
         return repr(value)
     return None

@@ -48,6 +48,11 @@ class Template:
     pieces: tuple[Piece, ...]
 
     @property
+    def is_plain(self) -> bool:
+        """True when the whole string is glob text: no variables and no ``${*}``-style escapes."""
+        return all(isinstance(piece, str) for piece in self.pieces)
+
+    @property
     def has_variables(self) -> bool:
         """True when resolving needs the request context."""
         return any(isinstance(piece, Variable) for piece in self.pieces)
