@@ -15,7 +15,7 @@ Policy ids in decisions are positional: ``identity[0]``, ``resource``, ``boundar
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.policy.context import Caller, PrincipalError, Request, normalize_context
@@ -167,8 +167,6 @@ def parse_case(raw: Any, cache: PolicyCache | None = None) -> SimulationCase:
         ),
         scp_levels=None if scp_levels is None else tuple(levels),
     )
-    if boundaries is not None:
-        caller = replace(caller, permissions_boundary=True)
     return SimulationCase(case_id, Request(caller, action, resource, context), policies)
 
 

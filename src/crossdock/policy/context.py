@@ -39,7 +39,8 @@ class Caller:
 
     ``arn`` is the caller's own ARN (the session ARN for a role session);
     ``role_arn`` is the role, with its path, for ``ROLE`` and ``ASSUMED_ROLE``.
-    ``unique_ids`` are the stored ids (AIDA..., AROA...) that bound principals match.
+    ``unique_ids`` are the stored ids (``AIDA...``) that bound principals match directly;
+    ``role_id`` is the session's role id (``AROA...``), which matches as a role grant.
     ``permissions_boundary`` tells whether a boundary is attached to the user or role.
     """
 
@@ -50,6 +51,7 @@ class Caller:
     role_arn: str | None = None
     unique_ids: frozenset[str] = frozenset()
     permissions_boundary: bool = False
+    role_id: str | None = None
 
     @property
     def root_arn(self) -> str:

@@ -22,7 +22,7 @@ The :class:`Decision` carries its own explanation: every policy's statement outc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from crossdock.policy.context import PrincipalKind, Request
@@ -238,6 +238,10 @@ _SERVICE, _ROOT = PrincipalKind.SERVICE, PrincipalKind.ROOT
 
 def decide(request: Request, policies: PolicySet) -> Decision:
     """AWS's decision for ``request`` under ``policies``, with its explanation."""
+    caller = request.caller
+    if policies.boundaries is not None and not caller.permissions_boundary:
+        # A boundary among the policies means the caller has one (NotPrincipal needs it).
+        request = replace(request, caller=replace(caller, permissions_boundary=True))
     tally = _Tally()
     traces: list[PolicyTrace] = []
     # An account-level action (resource "*") has no resource, so no resource policy counts:

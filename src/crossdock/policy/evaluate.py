@@ -154,7 +154,7 @@ def _match_one(kind: str, value: str, caller: Caller) -> Grant | None:
     if caller.kind is _SERVICE:
         return None
     # The role ARN first: a caller given as the role itself is still one of its sessions.
-    if caller.role_arn is not None and value == caller.role_arn:
+    if caller.role_arn is not None and (value == caller.role_arn or value == caller.role_id):
         return _ROLE
     if value == caller.arn or value in caller.unique_ids:
         return _DIRECT

@@ -87,6 +87,24 @@ def _suggestion(key: str, known: tuple[str, ...]) -> str | None:
     return None
 
 
+def _shown(value: Any) -> str:
+    """A short JSON rendering of a bad value for a message, whatever the value is."""
+    if isinstance(value, str):
+        text = json.dumps(value)
+        return text if len(text) <= 80 else text[:76] + '…"'
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        digits = repr(value) if isinstance(value, float) else None
+        if digits is None:
+            try:
+                digits = str(value)
+            except ValueError:  # over sys.get_int_max_str_digits() digits
+                return "a very long number"
+        return digits if len(digits) <= 40 else digits[:37] + "..."
+    return _type_name(value)
+
+
 def _type_name(value: Any) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
     if value is None:
@@ -129,7 +147,7 @@ class _Parser:
         self.check_keys(raw, POLICY_KEYS)
         version = raw.get("Version")
         if version is not None and version not in (VERSION_2012, VERSION_2008):
-            shown = json.dumps(version)
+            shown = _shown(version)
             message = f"`Version` {shown} is not valid: use `{VERSION_2012}`"
             self.problem("INVALID_VERSION", message, "Version")
             version = None
@@ -176,7 +194,7 @@ class _Parser:
         elif effect_text in ("Allow", "Deny"):
             effect = Effect(effect_text)
         else:
-            shown = json.dumps(effect_text)
+            shown = _shown(effect_text)
             message = f"`Effect` {shown} is not valid: use exactly `Allow` or `Deny`"
             self.problem("INVALID_EFFECT", message, *path, "Effect")
         for first, second in _EXCLUSIVE:
