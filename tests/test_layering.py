@@ -18,9 +18,14 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "crossdock"
 ALLOWED_INTERNAL: dict[str, set[str]] = {
     "core": set(),
     "policy": {"core"},
-    "cli": {"core", "policy"},
+    "oci": {"core"},
+    "storage": {"core", "oci", "policy"},
+    "auth": {"core", "policy", "storage"},
+    "service": {"core", "policy", "oci", "storage", "auth"},
+    "api": {"core", "policy", "oci", "storage", "auth", "service"},
+    "cli": {"core", "policy", "oci", "storage", "auth", "service", "api"},
 }
-PURE = {"core", "policy"}
+PURE = {"core", "policy", "oci"}
 
 
 def _imports(path: Path) -> list[tuple[str, int]]:

@@ -141,12 +141,7 @@ def parse_case(raw: Any, cache: PolicyCache | None = None) -> SimulationCase:
             raise CaseError("each SCP level must be an array of policies", f"/scps/{level}")
         levels.append(
             tuple(
-                NamedPolicy(
-                    f"scp[{level}][{i}]",
-                    PolicyType.SCP,
-                    cache.compile(doc, f"/scps/{level}/{i}"),
-                    level,
-                )
+                named(doc, f"scp[{level}][{i}]", PolicyType.SCP, f"/scps/{level}/{i}")
                 for i, doc in enumerate(docs)
             )
         )

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from functools import cache
 
@@ -143,15 +143,14 @@ def parse_operator(text: str) -> OperatorSpec | None:
 _EPOCH = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
+_NUMBER = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$")
+
+
 def read_number(value: str) -> Decimal:
-    """Read an integer or decimal; raise TypeMismatchError otherwise."""
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation as error:
-        raise TypeMismatchError(value) from error
-    if not number.is_finite():
+    """Read an integer or decimal (no ``_`` separators, no NaN); raise TypeMismatchError."""
+    if _NUMBER.match(value) is None:
         raise TypeMismatchError(value)
-    return number
+    return Decimal(value.strip())
 
 
 def read_date(value: str) -> Decimal:
@@ -326,16 +325,18 @@ class ConditionTest:
         values = (raw,) if isinstance(raw, str) else raw
         tests = self._tests(context)
         try:
+            # Every value is tested (no short cut), so a value of the wrong type makes the
+            # condition false wherever it stands among the request values.
             if self.set_operator is None:
-                matched = any(test(value) for value in values for test in tests)
+                matched = True in [test(value) for value in values for test in tests]
                 return not matched if self.negated else matched
-            per_value = (self._one(value, tests) for value in values)
+            per_value = [self._one(value, tests) for value in values]
             return any(per_value) if self.set_operator is _ANY else all(per_value)
         except TypeMismatchError:
             return False
 
     def _one(self, value: str, tests: tuple[ValueTest, ...]) -> bool:
-        matched = any(test(value) for test in tests)
+        matched = True in [test(value) for test in tests]
         return not matched if self.negated else matched
 
 

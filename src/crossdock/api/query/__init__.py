@@ -1,0 +1,1 @@
+"""IAM and STS over the AWS Query protocol (form body in, XML out)."""

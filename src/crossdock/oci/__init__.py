@@ -1,0 +1,1 @@
+"""OCI distribution knowledge (digests, media types, manifests): pure, standard library only."""

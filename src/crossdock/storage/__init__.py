@@ -1,0 +1,1 @@
+"""Persistence behind narrow interfaces: SQL metadata (SQLite now, PostgreSQL later) and blobs."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy Core schema, engine setup and Alembic migrations."""
