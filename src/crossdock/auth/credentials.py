@@ -14,7 +14,8 @@ class Credential:
     """An active access key with its secret and the principal it authenticates.
 
     Temporary (``ASIA...``) keys carry the ``session_token`` that requests must present
-    and the time they stop working.
+    (or only its SHA-256 hex digest, ``session_token_sha256``, as the store keeps it) and
+    the time they stop working.
     """
 
     access_key_id: str
@@ -22,6 +23,7 @@ class Credential:
     principal: Principal
     session_token: str | None = None
     expires_at: datetime | None = None
+    session_token_sha256: str | None = None
 
 
 class CredentialResolver(Protocol):

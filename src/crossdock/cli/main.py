@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from crossdock import __version__
+from crossdock.cli.account import account
 from crossdock.cli.policy import policy
 
 
@@ -15,6 +16,7 @@ def cli() -> None:
 
 
 cli.add_command(policy)
+cli.add_command(account)
 
 
 def main() -> None:

@@ -110,19 +110,19 @@ class PolicySource(Protocol):
 
 @dataclass
 class _CompiledPolicies:
-    """Compiled policies keyed by (id, type, text): equal documents compile once."""
+    """Compiled policies keyed by (id, type, text, SCP level): equal documents compile once."""
 
     limit: int = 4096
     entries: OrderedDict[tuple[str, PolicyType, str], NamedPolicy] = field(
         default_factory=OrderedDict
     )
 
-    def get(self, document: PolicyDocument, kind: PolicyType, level: int | None) -> NamedPolicy:
+    def get(self, document: PolicyDocument, kind: PolicyType) -> NamedPolicy:
         key = (document.policy_id, kind, document.text)
         found = self.entries.get(key)
         if found is None:
             compiled = compile_policy(parse_policy_text(document.text))
-            found = NamedPolicy(document.policy_id, kind, compiled, level)
+            found = NamedPolicy(document.policy_id, kind, compiled)
             self.entries[key] = found
             if len(self.entries) > self.limit:
                 self.entries.popitem(last=False)
@@ -174,22 +174,21 @@ class Authorizer:
         session_policies = None
         if session is not None and session.session_policy is not None:
             document = PolicyDocument(f"{session.role_arn} session policy", session.session_policy)
-            session_policies = (get(document, PolicyType.SESSION, None),)
+            session_policies = (get(document, PolicyType.SESSION),)
         levels = None
         if theirs.scp_levels:
             levels = tuple(
-                tuple(get(d, PolicyType.SCP, i) for d in level)
-                for i, level in enumerate(theirs.scp_levels)
+                tuple(get(d, PolicyType.SCP) for d in level) for level in theirs.scp_levels
             )
         resource_policy = None
         if target is not None and target.policy is not None:
-            resource_policy = get(target.policy, PolicyType.RESOURCE, None)
+            resource_policy = get(target.policy, PolicyType.RESOURCE)
         return PolicySet(
-            identity=tuple(get(d, PolicyType.IDENTITY, None) for d in theirs.identity),
+            identity=tuple(get(d, PolicyType.IDENTITY) for d in theirs.identity),
             resource_policy=resource_policy,
             boundaries=None
             if theirs.boundary is None
-            else (get(theirs.boundary, PolicyType.BOUNDARY, None),),
+            else (get(theirs.boundary, PolicyType.BOUNDARY),),
             session_policies=session_policies,
             scp_levels=levels,
         )
