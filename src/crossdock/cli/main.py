@@ -7,6 +7,8 @@ import click
 from crossdock import __version__
 from crossdock.cli.account import account
 from crossdock.cli.policy import policy
+from crossdock.cli.scenario import scenario
+from crossdock.cli.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,8 +17,10 @@ def cli() -> None:
     """crossdock: an ECR-compatible registry where cross-account sharing works as on AWS."""
 
 
-cli.add_command(policy)
+cli.add_command(serve)
 cli.add_command(account)
+cli.add_command(scenario)
+cli.add_command(policy)
 
 
 def main() -> None:

@@ -43,6 +43,10 @@ def full_access_id(org_id: str) -> str:
     return f"p-FullAWSAccess-{org_id}"
 
 
+_FIXED_KEY_ID = re.compile(r"AKIA[A-Z0-9]{16}")
+_FIXED_SECRET = re.compile(r"\S{16,128}")
+
+
 @dataclass(frozen=True, slots=True)
 class RootKey:
     """An account with one of its root user's access keys (and the key's secret)."""
@@ -184,6 +188,41 @@ class AccountAdmin:
         except QuotaExceededError as error:
             raise quota_error(error, "AccessKeysPerUser") from error
         return RootKey(account_id, key.access_key_id, secret)
+
+    def import_access_key(
+        self, account_id: str, user_id: str | None, access_key_id: str, secret: str
+    ) -> bool:
+        """Store a fixed access key for the root user (``user_id`` None) or a user.
+
+        Scenario files use this so that tests and CI know their credentials in advance.
+        Returns False when the key is already there for the same owner.
+        """
+        if not _FIXED_KEY_ID.fullmatch(access_key_id):
+            raise InvalidParameterError(
+                f"`{access_key_id}` is not an access key id: use AKIA and 16 of A-Z, 0-9"
+            )
+        if not _FIXED_SECRET.fullmatch(secret):
+            raise InvalidParameterError(
+                f"the secret of `{access_key_id}` must be 16 to 128 characters with no spaces"
+            )
+        existing = self.stores.keys.get_access_key(access_key_id)
+        if existing is not None:
+            if existing.account_id != account_id or existing.user_id != user_id:
+                raise InvalidParameterError(f"`{access_key_id}` already belongs to someone else")
+            return False
+        key = AccessKeyRecord(
+            access_key_id=access_key_id,
+            account_id=account_id,
+            user_id=user_id,
+            secret_sealed=self.box.seal(secret),
+            status="Active",
+            created_at=self.clock(),
+        )
+        try:
+            self.stores.keys.add_access_key(key, ROOT_KEYS_PER_ACCOUNT)
+        except QuotaExceededError as error:
+            raise quota_error(error, "AccessKeysPerUser") from error
+        return True
 
     def _existing_root_key(self, account_id: str) -> RootKey:
         for key in self.stores.keys.list_access_keys(account_id, None):

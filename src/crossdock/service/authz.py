@@ -15,7 +15,14 @@ from typing import Protocol
 
 from crossdock.auth.principal import Principal
 from crossdock.policy.context import PrincipalKind, Request
-from crossdock.policy.decide import Decision, NamedPolicy, PolicySet, PolicyType, decide
+from crossdock.policy.decide import (
+    Decision,
+    NamedPolicy,
+    Outcome,
+    PolicySet,
+    PolicyType,
+    decide,
+)
 from crossdock.policy.evaluate import compile_policy
 from crossdock.policy.parse import parse_policy_text
 from crossdock.policy.variables import ContextValue
@@ -192,6 +199,30 @@ class Authorizer:
             session_policies=session_policies,
             scp_levels=levels,
         )
+
+
+class OperatorAuthorizer(Authorizer):
+    """Allows everything: the operator's own path (applying a scenario file).
+
+    It is built only by ``crossdock scenario apply`` and ``serve --scenario`` for the
+    services they call; the network-facing services always get a real :class:`Authorizer`.
+    Its decisions say so in their reason.
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def decide(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        info: RequestInfo,
+        extra: Mapping[str, ContextValue] | None = None,
+    ) -> Decision:
+        """An Allowed decision with no policies behind it."""
+        request = Request(principal.caller(), action, resource, {})
+        return Decision(Outcome.ALLOWED, request, None, "operator (scenario apply)", (), ())
 
 
 def _iso(moment: datetime) -> str:

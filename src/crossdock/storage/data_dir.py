@@ -14,9 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from crossdock.storage.secrets import KEY_FILE_NAME, SecretBox
-from crossdock.storage.sql import identity_tables  # noqa: F401  (registers the tables)
 from crossdock.storage.sql.engine import create_sql_engine
-from crossdock.storage.sql.schema import metadata
+from crossdock.storage.sql.migrate import upgrade
 
 DATABASE_FILE_NAME = "crossdock.db"
 
@@ -40,10 +39,10 @@ def open_data_dir(data_dir: Path, key_file: Path | None = None) -> tuple[Engine,
 
 
 def _create_schema(engine: Engine) -> None:
-    # Two processes opening a fresh data dir may race on CREATE TABLE: retry once.
+    # Two processes opening a fresh data dir may race on the first migration: retry.
     for attempt in range(3):
         try:
-            metadata.create_all(engine)
+            upgrade(engine)
             return
         except OperationalError:
             if attempt == 2:
