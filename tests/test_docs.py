@@ -49,3 +49,16 @@ def test_console_block_matches_real_output(
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(cli, shlex.split(args), catch_exceptions=False)
     assert _normalize(result.output) == _normalize(expected), f"{doc}: crossdock {args}"
+
+
+def test_the_scenario_docs_show_the_example_file() -> None:
+    import yaml
+
+    from crossdock.service.scenario_model import load_scenario
+
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    example = (ROOT / "examples" / "cross-account-walkthrough.yaml").read_text(encoding="utf-8")
+    assert example in blocks
+    for block in blocks:
+        assert load_scenario(yaml.safe_load(block)).accounts
