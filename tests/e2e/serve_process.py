@@ -41,7 +41,7 @@ class RunningServer:
         )
 
 
-def start_server(data_dir: Path, *extra: str) -> RunningServer:
+def start_server(data_dir: Path, *extra: str, scheme: str = "http") -> RunningServer:
     """Start ``crossdock serve`` and wait until it prints that it listens."""
     port = free_port()
     log = data_dir.parent / f"serve-{port}.log"
@@ -64,7 +64,7 @@ def start_server(data_dir: Path, *extra: str) -> RunningServer:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
