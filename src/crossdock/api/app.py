@@ -18,9 +18,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from crossdock.api.context import CallContext
+from crossdock.api.ecr.operations import INLINE_OPERATIONS
+from crossdock.api.v2.context import RegistryServices
+from crossdock.api.v2.routes import v2_routes
 from crossdock.api.wire import ApiRequest, WireProtocol
 from crossdock.auth.sigv4 import SignedRequest, SigV4Verifier
 from crossdock.service.authz import RequestInfo
@@ -40,6 +43,8 @@ class ApiServices:
     query: WireProtocol
     clock: Callable[[], datetime]
     region: str
+    registry: RegistryServices | None = None
+    """The ``/v2/`` data plane; None serves the AWS APIs alone."""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -69,14 +74,13 @@ def _signed_request(request: Request, body: bytes) -> SignedRequest:
 def aws_endpoint(services: ApiServices) -> Callable[[Request], Awaitable[Response]]:
     """The ``POST /`` handler for every AWS API call."""
 
-    async def endpoint(request: Request) -> Response:
-        request_id = str(uuid.uuid4())
-        is_ecr = request.headers.get("x-amz-target", "").startswith(ECR_TARGET_PREFIX)
-        protocol = services.ecr if is_ecr else services.query
+    def verify_and_handle(
+        request: Request, protocol: WireProtocol, signed: SignedRequest, request_id: str
+    ) -> Response:
+        # Verification and the operation share one worker-thread hop (or none, for the
+        # short INLINE_OPERATIONS): each hop costs two cross-thread wake-ups.
         try:
-            body = await _read_body(request, MAX_API_BODY)
-            signed = _signed_request(request, body)
-            verified = await run_in_threadpool(services.verifier.verify, signed)
+            verified = services.verifier.verify(signed)
         except (AuthenticationError, InvalidParameterError) as error:
             return protocol.error_response(error, request_id)
         client = request.client
@@ -89,11 +93,25 @@ def aws_endpoint(services: ApiServices) -> Callable[[Request], Awaitable[Respons
         )
         ctx = CallContext(verified.principal, info, request_id)
         headers = {k.lower(): v for k, v in request.headers.items()}
-        api_request = ApiRequest(headers, body, verified.service, verified.region)
+        api_request = ApiRequest(headers, signed.body, verified.service, verified.region)
         try:
-            return await run_in_threadpool(protocol.handle, ctx, api_request)
+            return protocol.handle(ctx, api_request)
         except ServiceError as error:
             return protocol.error_response(error, request_id)
+
+    async def endpoint(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        target = request.headers.get("x-amz-target", "")
+        is_ecr = target.startswith(ECR_TARGET_PREFIX)
+        protocol = services.ecr if is_ecr else services.query
+        try:
+            body = await _read_body(request, MAX_API_BODY)
+        except InvalidParameterError as error:
+            return protocol.error_response(error, request_id)
+        signed = _signed_request(request, body)
+        if is_ecr and target[len(ECR_TARGET_PREFIX) :] in INLINE_OPERATIONS:
+            return verify_and_handle(request, protocol, signed, request_id)
+        return await run_in_threadpool(verify_and_handle, request, protocol, signed, request_id)
 
     return endpoint
 
@@ -105,8 +123,10 @@ async def healthz(request: Request) -> Response:
 
 def create_api_app(services: ApiServices) -> Starlette:
     """The ASGI application over already-built services."""
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/", aws_endpoint(services), methods=["POST"]),
     ]
+    if services.registry is not None:
+        routes.extend(v2_routes(services.registry))
     return Starlette(routes=routes)

@@ -18,6 +18,7 @@ from crossdock.api.app import ApiServices, create_api_app
 from crossdock.api.ecr.protocol import EcrProtocol
 from crossdock.api.ecr.services import EcrServices, ecr_lookup, ecr_services, ecr_stores
 from crossdock.api.query.protocol import QueryProtocol
+from crossdock.api.v2.context import RegistryServices
 from crossdock.auth.sigv4 import SigV4Verifier
 from crossdock.service.ecr.addressing import RegistryAddressing
 from crossdock.service.ecr.stores import EcrStores
@@ -72,6 +73,17 @@ def build_server(settings: Settings, clock: Callable[[], datetime] = system_cloc
         query=QueryProtocol(identity.iam, identity.sts),
         clock=clock,
         region=settings.region,
+        registry=RegistryServices(
+            ecr.repositories,
+            ecr.images,
+            ecr.layers,
+            registry.blobs,
+            ecr.registry_tokens,
+            identity.resolver,
+            addressing,
+            settings.region,
+            clock,
+        ),
     )
     return Server(create_api_app(api), identity, ecr, stores, registry, box, addressing, clock)
 

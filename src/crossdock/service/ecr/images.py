@@ -293,6 +293,13 @@ class ImageService:
             return ImageFailure(image_id, FailureCode.NOT_FOUND, NOT_FOUND_REASON)
         return FoundImage(image, image_id.tag)
 
+    def referrers(self, actor: Actor, ref: RepositoryRef, subject: str) -> list[ImageRecord]:
+        """The images whose ``subject`` is ``subject`` (the ``/v2/`` referrers API;
+        ``ecr:BatchGetImage``), in push order. The subject itself need not exist."""
+        authorize(self._authorizer, actor, "ecr:BatchGetImage", ref.arn)
+        repository = self._repositories.require(ref)
+        return self._stores.images.referrers(repository.id, subject)
+
     def list_images(
         self,
         actor: Actor,

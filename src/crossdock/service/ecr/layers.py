@@ -30,6 +30,7 @@ from crossdock.service.ecr.errors import (
 )
 from crossdock.service.ecr.repositories import RepositoryService
 from crossdock.service.ecr.stores import EcrStores
+from crossdock.service.errors import AccessDeniedError, ConflictError, NotFoundError
 from crossdock.storage.blobs import BlobInfo
 from crossdock.storage.errors import BlobDigestMismatchError
 from crossdock.storage.errors import UploadNotFoundError as StoredUploadMissing
@@ -232,6 +233,29 @@ class LayerService:
         self._session(ref, upload_id)
         self._stores.uploads.delete_upload(upload_id)
         self._stores.blobs.delete_upload(upload_id)
+
+    def mount(
+        self, actor: Actor, target: RepositoryRef, source: RepositoryRef, digest: str
+    ) -> CompletedLayer | None:
+        """Cross-repository mount (``/v2/`` POST ``?mount=&from=``): link a blob that an
+        image of ``source`` references into ``target``, without sending its bytes.
+
+        Authorized as InitiateLayerUpload on ``target`` (AccessDenied propagates), then as
+        BatchGetImage and GetDownloadUrlForLayer on ``source``. None when the source may not
+        be read, does not exist or references no such blob: the caller then falls back to
+        an ordinary upload.
+        """
+        authorize(self._authorizer, actor, "ecr:InitiateLayerUpload", target.arn)
+        repository = self._repositories.require(target)
+        try:
+            authorize(self._authorizer, actor, "ecr:BatchGetImage", source.arn)
+            _, blob = self.locate(actor, source, digest, BlobAccess.REFERENCED)
+        except (AccessDeniedError, NotFoundError, ConflictError):
+            return None
+        if self._stores.blobs.stat(blob.digest) is None:
+            return None
+        fresh = self._stores.links.link_blob(repository.id, digest, blob.size, actor.now)
+        return CompletedLayer(repository, blob, not fresh)
 
     # --- blob access ----------------------------------------------------------------------
 

@@ -1,0 +1,154 @@
+"""The ``/v2/`` router: authenticate, find the repository, dispatch, render failures.
+
+Repository names contain ``/``, so one Starlette route takes everything below ``/v2/`` and
+this module splits it: ``<name>/manifests/<ref>``, ``<name>/blobs/uploads/[<id>]``,
+``<name>/blobs/<digest>``, ``<name>/tags/list``, ``<name>/referrers/<digest>``,
+``_catalog`` and the base ``/v2/``. Every request is authenticated first (401 challenge),
+then each handler calls a service that authorizes the route's ECR action (spec §3.3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from crossdock.api.v2 import blobs, manifests, referrers, tags, uploads
+from crossdock.api.v2.addressing import Addresser
+from crossdock.api.v2.auth import authenticate, challenge
+from crossdock.api.v2.catalog import catalog
+from crossdock.api.v2.context import RegistryServices, V2Call
+from crossdock.api.v2.errors import (
+    API_VERSION_HEADER,
+    Concern,
+    V2Error,
+    error_response,
+    to_v2_error,
+)
+from crossdock.service.authz import RequestInfo
+from crossdock.service.ecr.common import Actor
+
+Handler = Callable[[V2Call], Awaitable[Response]]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """One family of repository routes: its URL shape and a handler per method."""
+
+    pattern: re.Pattern[str]
+    concern: Concern
+    handlers: dict[str, Handler]
+
+
+def _kinds() -> tuple[_Kind, ...]:
+    upload_handlers: dict[str, Handler] = {
+        "PATCH": uploads.patch_upload,
+        "PUT": uploads.finish_upload,
+        "GET": uploads.upload_status,
+        "DELETE": uploads.cancel_upload,
+    }
+    return (
+        _Kind(
+            re.compile(r"(.+)/manifests/([^/]+)"),
+            Concern.MANIFEST,
+            {
+                "GET": manifests.get_manifest,
+                "HEAD": manifests.get_manifest,
+                "PUT": manifests.put_manifest,
+                "DELETE": manifests.delete_manifest,
+            },
+        ),
+        _Kind(
+            re.compile(r"(.+)/blobs/uploads/?()"), Concern.UPLOAD, {"POST": uploads.start_upload}
+        ),
+        _Kind(re.compile(r"(.+)/blobs/uploads/([^/]+)"), Concern.UPLOAD, upload_handlers),
+        _Kind(
+            re.compile(r"(.+)/blobs/([^/]+)"),
+            Concern.BLOB,
+            {"GET": blobs.get_blob, "HEAD": blobs.get_blob, "DELETE": blobs.delete_blob},
+        ),
+        _Kind(re.compile(r"(.+)/tags/list()"), Concern.LISTING, {"GET": tags.list_tags}),
+        _Kind(
+            re.compile(r"(.+)/referrers/([^/]+)"),
+            Concern.LISTING,
+            {"GET": referrers.list_referrers},
+        ),
+    )
+
+
+def _base_ok() -> Response:
+    return JSONResponse({}, headers={API_VERSION_HEADER[0]: API_VERSION_HEADER[1]})
+
+
+class V2Router:
+    """The endpoint behind ``/v2/{rest:path}``."""
+
+    def __init__(self, services: RegistryServices) -> None:
+        self._services = services
+        self._addresser = Addresser(services.addressing, services.region)
+        self._kinds = _kinds()
+
+    def _info(self, request: Request, region: str) -> RequestInfo:
+        client = request.client
+        return RequestInfo(
+            source_ip=client.host if client else "127.0.0.1",
+            secure_transport=request.url.scheme == "https",
+            user_agent=request.headers.get("user-agent", ""),
+            now=self._services.clock(),
+            region=region,
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        """Answer one ``/v2/`` request."""
+        concern = Concern.ANY
+        try:
+            principal = await run_in_threadpool(authenticate, request, self._services)
+            if principal is None:
+                return challenge(request, self._services)
+            rest = request.path_params.get("rest", "")
+            registry = self._addresser.registry(request.headers.get("host", ""))
+            actor = Actor(principal, self._info(request, registry.region))
+            if rest == "":
+                return _base_ok()
+            if rest == "_catalog":
+                if request.method not in ("GET", "HEAD"):
+                    raise V2Error(405, "UNSUPPORTED", f"{request.method} is not allowed here")
+                response = await catalog(request, self._services, actor, registry)
+            else:
+                kind, name, target = self._match(rest)
+                concern = kind.concern
+                handler = kind.handlers.get(request.method)
+                if handler is None:
+                    raise V2Error(405, "UNSUPPORTED", f"{request.method} is not allowed here")
+                ref = self._addresser.repository(registry, name)
+                call = V2Call(
+                    request, self._services, actor, ref, name, target, self._addresser, registry
+                )
+                response = await handler(call)
+        except Exception as error:  # every failure becomes the spec's JSON error
+            wire = to_v2_error(error, concern)
+            return error_response(wire, head=request.method == "HEAD")
+        response.headers[API_VERSION_HEADER[0]] = API_VERSION_HEADER[1]
+        return response
+
+    def _match(self, rest: str) -> tuple[_Kind, str, str]:
+        for kind in self._kinds:
+            match = kind.pattern.fullmatch(rest)
+            if match is not None:
+                return kind, match.group(1), match.group(2)
+        raise V2Error(404, "NAME_UNKNOWN", "no such /v2/ route")
+
+
+def v2_routes(services: RegistryServices) -> list[BaseRoute]:
+    """The Starlette routes of the data plane (add them to the app)."""
+    router = V2Router(services)
+    return [
+        Route("/v2", router.endpoint, methods=["GET", "HEAD"]),
+        Route("/v2/{rest:path}", router.endpoint, methods=METHODS),
+    ]
