@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -74,13 +73,17 @@ def serve(
         tls_key=tls_key,
     )
     app = build_app(settings, scenario=scenario)
+    # uvloop and httptools (both dependencies; "auto" falls back to asyncio and h11 where
+    # they cannot install): chosen by measurement, see docs/performance.md.
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        loop="auto",
+        http="auto",
         log_level="warning",
         access_log=False,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )
-    asyncio.run(_AnnouncingServer(config, settings.scheme).serve())
+    _AnnouncingServer(config, settings.scheme).run()  # run() honours the loop choice

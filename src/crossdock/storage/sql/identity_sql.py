@@ -8,6 +8,8 @@ data dir cannot both pass a check and then both write.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    PoolProxiedConnection,
     delete,
     func,
     insert,
@@ -69,6 +72,9 @@ class SqlBase:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._generation_lock = threading.Lock()
+        self._generation_conn: PoolProxiedConnection | None = None
+        self._generation_pid = 0
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -100,9 +106,13 @@ class SqlBase:
     def generation(self) -> int:
         """The number of identity changes committed so far (by any process).
 
-        It runs on every request, so it skips SQLAlchemy's Connection (a third of the cost):
-        a pooled DBAPI connection, one constant statement, and the pool's reset on return.
+        It runs on every cache lookup, so it skips SQLAlchemy's Connection (a third of the
+        cost): a pooled DBAPI connection, one constant statement, and the pool's reset on
+        return. On SQLite it uses one long-lived connection of its own instead (see
+        :meth:`_sqlite_generation`).
         """
+        if self._sqlite:
+            return self._sqlite_generation()
         raw = self._engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -111,6 +121,33 @@ class SqlBase:
             cursor.close()
         finally:
             raw.close()
+        return int(row[0]) if row else 0
+
+    def _sqlite_generation(self) -> int:
+        """The generation through a dedicated connection, outside any transaction.
+
+        A pool checkout and its reset cost about 30 µs, three times the query. A lone SELECT
+        on a connection with no open transaction reads the latest commit of every process
+        (WAL), so the answer is as fresh as through the pool. One lock serializes the ~5 µs
+        read; the connection is reopened after a fork or an error.
+        """
+        with self._generation_lock:
+            conn = self._generation_conn
+            if conn is None or self._generation_pid != os.getpid():
+                conn = self._engine.raw_connection()
+                conn.detach()  # ours for good: the pool neither counts nor resets it
+                self._generation_conn, self._generation_pid = conn, os.getpid()
+            try:
+                if conn.dbapi_connection is not None and conn.dbapi_connection.in_transaction:
+                    conn.rollback()  # never read from an old snapshot
+                cursor = conn.cursor()
+                cursor.execute(_GENERATION_SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            except Exception:
+                self._generation_conn = None
+                conn.invalidate()
+                raise
         return int(row[0]) if row else 0
 
 

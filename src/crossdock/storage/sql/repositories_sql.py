@@ -6,7 +6,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.storage.errors import IntegrityConflictError
@@ -17,6 +27,7 @@ from crossdock.storage.registry_store import (
     Tags,
     TokenRecord,
 )
+from crossdock.storage.sql.raw import RawStatement
 from crossdock.storage.sql.registry_tables import (
     auth_tokens,
     images,
@@ -37,7 +48,7 @@ def lock_repository(conn: Connection, repository_id: int) -> bool:
     return bool(result.rowcount)
 
 
-def _settings(row: Row[Any]) -> RepositorySettings:
+def _settings(row: Any) -> RepositorySettings:
     return RepositorySettings(
         tag_mutability=row.tag_mutability,
         mutability_filters=tuple(json.loads(row.mutability_filters or "[]")),
@@ -47,7 +58,7 @@ def _settings(row: Row[Any]) -> RepositorySettings:
     )
 
 
-def _record(row: Row[Any]) -> RepositoryRecord:
+def _record(row: Any) -> RepositoryRecord:
     return RepositoryRecord(
         id=row.id,
         account_id=row.account_id,
@@ -61,7 +72,7 @@ def _record(row: Row[Any]) -> RepositoryRecord:
     )
 
 
-def _tags(row: Row[Any]) -> Tags:
+def _tags(row: Any) -> Tags:
     return tuple((str(k), str(v)) for k, v in json.loads(row.tags or "[]"))
 
 
@@ -74,10 +85,17 @@ class SqlRepositoryStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._get = select(repositories).where(
+        # The repository lookup (every repository-scoped call) and DescribeRepositories'
+        # pages are compiled once and run without Core's per-call machinery (see raw.py).
+        in_registry = select(repositories).where(
             repositories.c.account_id == bindparam("account_id"),
             repositories.c.region == bindparam("region"),
-            repositories.c.name == bindparam("name"),
+        )
+        by_name, limit = repositories.c.name, bindparam("limit", type_=Integer)
+        self._get = RawStatement.compile(engine, in_registry.where(by_name == bindparam("name")))
+        self._first_page = RawStatement.compile(engine, in_registry.order_by(by_name).limit(limit))
+        self._next_page = RawStatement.compile(
+            engine, in_registry.where(by_name > bindparam("after")).order_by(by_name).limit(limit)
         )
 
     def create_repository(
@@ -115,22 +133,18 @@ class SqlRepositoryStore:
     def get_repository(self, account_id: str, region: str, name: str) -> RepositoryRecord | None:
         """One indexed lookup with a prebuilt statement (this runs on every request)."""
         params = {"account_id": account_id, "region": region, "name": name}
-        with self._engine.connect() as conn:
-            row = conn.execute(self._get, params).first()
-        return None if row is None else _record(row)
+        rows = self._get.rows(self._engine, params)
+        return _record(rows[0]) if rows else None
 
     def list_repositories(
         self, account_id: str, region: str, after: str | None, limit: int
     ) -> list[RepositoryRecord]:
         """A page of repositories in name order."""
-        query = select(repositories).where(
-            repositories.c.account_id == account_id, repositories.c.region == region
-        )
+        params: dict[str, str | int] = {"account_id": account_id, "region": region, "limit": limit}
+        query = self._first_page
         if after is not None:
-            query = query.where(repositories.c.name > after)
-        with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(repositories.c.name).limit(limit)).all()
-        return [_record(row) for row in rows]
+            query, params["after"] = self._next_page, after
+        return [_record(row) for row in query.rows(self._engine, params)]
 
     def delete_repository(self, repository_id: int, force: bool) -> bool:
         """Delete (cascading to images, tags, links, uploads) unless it has images."""
@@ -253,20 +267,19 @@ class SqlTokenStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._insert = RawStatement.compile(engine, insert(auth_tokens))
 
     def save_token(self, token: TokenRecord) -> None:
-        """Insert the token row."""
-        with self._engine.begin() as conn:
-            conn.execute(
-                insert(auth_tokens).values(
-                    token_id=token.token_id,
-                    secret_hash=token.secret_hash,
-                    access_key_id=token.access_key_id,
-                    principal_arn=token.principal_arn,
-                    issued_at=token.issued_at,
-                    expires_at=token.expires_at,
-                )
-            )
+        """Insert the token row (one prebuilt statement: GetAuthorizationToken's hot path)."""
+        row = {
+            "token_id": token.token_id,
+            "secret_hash": token.secret_hash,
+            "access_key_id": token.access_key_id,
+            "principal_arn": token.principal_arn,
+            "issued_at": token.issued_at,
+            "expires_at": token.expires_at,
+        }
+        self._insert.commit(self._engine, row)
 
     def get_token(self, token_id: str) -> TokenRecord | None:
         """Primary-key lookup."""
