@@ -717,10 +717,14 @@ def test_a_caller_marked_with_a_boundary_is_denied_by_not_principal() -> None:
     assert decision.request.caller.permissions_boundary
 
 
-def test_decide_marks_the_caller_when_the_policy_set_has_a_boundary() -> None:
-    decision = run(USER_A, identity=[ALLOW_PULL], boundaries=[ALLOW_PULL])
-    assert decision.request.caller.permissions_boundary
-    assert not run(USER_A, identity=[ALLOW_PULL]).request.caller.permissions_boundary
+def test_a_boundary_in_the_policy_set_counts_as_the_callers_boundary() -> None:
+    # The Caller does not record a boundary; the policy set holding one is enough.
+    rp = doc(grant("*"), {"Effect": "Deny", "NotPrincipal": {"AWS": [USER_A, A]}, "Action": "*"})
+    with_boundary = run(USER_A, resource_policy=rp, identity=[ALLOW_PULL], boundaries=[ALLOW_PULL])
+    assert with_boundary.outcome is Outcome.EXPLICITLY_DENIED
+    assert not with_boundary.request.caller.permissions_boundary
+    without = run(USER_A, resource_policy=rp, identity=[ALLOW_PULL])
+    assert without.outcome is Outcome.ALLOWED
 
 
 def test_not_principal_allow_is_not_affected_by_a_boundary() -> None:

@@ -22,7 +22,7 @@ The :class:`Decision` carries its own explanation: every policy's statement outc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 
 from crossdock.policy.context import PrincipalKind, Request
@@ -239,15 +239,13 @@ _SERVICE, _ROOT = PrincipalKind.SERVICE, PrincipalKind.ROOT
 
 def decide(request: Request, policies: PolicySet) -> Decision:
     """AWS's decision for ``request`` under ``policies``, with its explanation."""
-    caller = request.caller
-    if policies.boundaries is not None and not caller.permissions_boundary:
-        # A boundary among the policies means the caller has one (NotPrincipal needs it).
-        request = replace(request, caller=replace(caller, permissions_boundary=True))
+    # A boundary among the policies means the caller has one (NotPrincipal needs it).
+    boundary_attached = policies.boundaries is not None
     tally = _Tally()
     traces: list[PolicyTrace] = []
 
     def evaluate(named: NamedPolicy, scp_level: int | None) -> None:
-        outcomes = named.compiled.evaluate(request, named.labels)
+        outcomes = named.compiled.evaluate(request, named.labels, boundary_attached)
         traces.append(PolicyTrace(named, outcomes))
         tally.add(named, outcomes, scp_level)
 

@@ -215,14 +215,18 @@ class CompiledStatement:
             return "NotResource"
         return None
 
-    def evaluate(self, request: Request, folded_action: str, label: str) -> StatementOutcome:
+    def evaluate(
+        self, request: Request, folded_action: str, label: str, boundary_attached: bool = False
+    ) -> StatementOutcome:
         """Decide whether this statement applies to ``request``."""
         mismatch = self.target_mismatch(request, folded_action)
         if mismatch is not None:
             return StatementOutcome(label, self.statement, False, mismatch)
-        return self.evaluate_principal_and_conditions(request, label)
+        return self.evaluate_principal_and_conditions(request, label, boundary_attached)
 
-    def evaluate_principal_and_conditions(self, request: Request, label: str) -> StatementOutcome:
+    def evaluate_principal_and_conditions(
+        self, request: Request, label: str, boundary_attached: bool = False
+    ) -> StatementOutcome:
         """The rest of :meth:`evaluate`, once Action and Resource are known to match."""
         statement = self.statement
         grant: Grant | None = None
@@ -234,7 +238,8 @@ class CompiledStatement:
             # IAM UG, NotPrincipal: a Deny with NotPrincipal always denies a principal that
             # has a permissions boundary, whatever NotPrincipal lists.
             caller = request.caller
-            boundary_deny = caller.permissions_boundary and statement.effect is _DENY
+            has_boundary = boundary_attached or caller.permissions_boundary
+            boundary_deny = has_boundary and statement.effect is _DENY
             if not boundary_deny and not_principal_excludes(statement.not_principal, caller):
                 return StatementOutcome(label, statement, False, "NotPrincipal")
             grant = _DIRECT
@@ -283,17 +288,25 @@ class CompiledPolicy:
             self._memo[key] = found
         return found
 
-    def evaluate(self, request: Request, labels: tuple[str, ...]) -> tuple[StatementOutcome, ...]:
-        """The outcome of every statement, in document order, labelled with ``labels``."""
+    def evaluate(
+        self, request: Request, labels: tuple[str, ...], boundary_attached: bool = False
+    ) -> tuple[StatementOutcome, ...]:
+        """The outcome of every statement, in document order, labelled with ``labels``.
+
+        ``boundary_attached`` says the caller has a permissions boundary (NotPrincipal
+        needs it), whether or not its ``Caller`` records one.
+        """
         folded = request.action.lower()
         outcomes: list[StatementOutcome] = []
         for compiled, label, target in zip(
             self.statements, labels, self._targets(request, folded), strict=True
         ):
             if target is None:
-                outcomes.append(compiled.evaluate_principal_and_conditions(request, label))
+                outcomes.append(
+                    compiled.evaluate_principal_and_conditions(request, label, boundary_attached)
+                )
             elif target is _DYNAMIC:
-                outcomes.append(compiled.evaluate(request, folded, label))
+                outcomes.append(compiled.evaluate(request, folded, label, boundary_attached))
             else:
                 outcomes.append(StatementOutcome(label, compiled.statement, False, target))
         return tuple(outcomes)
