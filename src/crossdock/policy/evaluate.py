@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from crossdock.core.arn import account_principal
 from crossdock.policy.conditions import ConditionTest, compile_condition, parse_operator
@@ -253,21 +253,28 @@ def _condition_label(test: ConditionTest) -> str:
     return f"Condition {test.spec.text} {test.key}"
 
 
+_APPLIES = "applies"
+"""Target marker: Action and Resource match; the principal and conditions decide."""
 _DYNAMIC = "dynamic"
+"""Target marker: a Resource holds policy variables, so evaluate the whole statement."""
 _MEMO_LIMIT = 4096
+
+_Target = StatementOutcome | str
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A policy whose statements are compiled; evaluate it with :meth:`evaluate`.
 
-    Which statements an (action, resource) pair can reach is remembered in a small
-    bounded memo, so a warm evaluation only checks principals and conditions.
+    What Action and Resource alone decide for an (action, resource, labels) triple is
+    remembered in a small bounded memo: the finished outcome of each statement they
+    exclude (outcomes are immutable, so one object serves every request), and a marker for
+    the others. A warm evaluation then only checks principals and conditions.
     """
 
     policy: Policy
     statements: tuple[CompiledStatement, ...]
-    _memo: dict[tuple[str, str], tuple[str | None, ...]] = field(
+    _memo: dict[tuple[str, str, tuple[str, ...]], tuple[_Target, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -275,13 +282,25 @@ class CompiledPolicy:
         """The decision labels of the statements when the policy is known as ``policy_id``."""
         return tuple(compiled.statement.label(policy_id) for compiled in self.statements)
 
-    def _targets(self, request: Request, folded_action: str) -> tuple[str | None, ...]:
-        key = (folded_action, request.resource)
+    def _target(
+        self, compiled: CompiledStatement, label: str, request: Request, folded_action: str
+    ) -> _Target:
+        if not compiled.static_target:
+            return _DYNAMIC
+        mismatch = compiled.target_mismatch(request, folded_action)
+        if mismatch is None:
+            return _APPLIES
+        return StatementOutcome(label, compiled.statement, False, mismatch)
+
+    def _targets(
+        self, request: Request, folded_action: str, labels: tuple[str, ...]
+    ) -> tuple[_Target, ...]:
+        key = (folded_action, request.resource, labels)
         found = self._memo.get(key)
         if found is None:
             found = tuple(
-                s.target_mismatch(request, folded_action) if s.static_target else _DYNAMIC
-                for s in self.statements
+                self._target(compiled, label, request, folded_action)
+                for compiled, label in zip(self.statements, labels, strict=True)
             )
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
@@ -299,16 +318,16 @@ class CompiledPolicy:
         folded = request.action.lower()
         outcomes: list[StatementOutcome] = []
         for compiled, label, target in zip(
-            self.statements, labels, self._targets(request, folded), strict=True
+            self.statements, labels, self._targets(request, folded, labels), strict=True
         ):
-            if target is None:
+            if target is _APPLIES:
                 outcomes.append(
                     compiled.evaluate_principal_and_conditions(request, label, boundary_attached)
                 )
             elif target is _DYNAMIC:
                 outcomes.append(compiled.evaluate(request, folded, label, boundary_attached))
             else:
-                outcomes.append(StatementOutcome(label, compiled.statement, False, target))
+                outcomes.append(cast(StatementOutcome, target))
         return tuple(outcomes)
 
 
