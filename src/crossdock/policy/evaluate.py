@@ -260,6 +260,8 @@ _DYNAMIC = "dynamic"
 _MEMO_LIMIT = 4096
 
 _Target = StatementOutcome | str
+_Targets = tuple[tuple[_Target, ...], tuple[StatementOutcome, ...] | None]
+"""Per statement a finished outcome or a marker; and all outcomes when every one is final."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +276,7 @@ class CompiledPolicy:
 
     policy: Policy
     statements: tuple[CompiledStatement, ...]
-    _memo: dict[tuple[str, str, tuple[str, ...]], tuple[_Target, ...]] = field(
+    _memo: dict[tuple[str, str, tuple[str, ...]], _Targets] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -288,20 +290,24 @@ class CompiledPolicy:
         if not compiled.static_target:
             return _DYNAMIC
         mismatch = compiled.target_mismatch(request, folded_action)
-        if mismatch is None:
-            return _APPLIES
-        return StatementOutcome(label, compiled.statement, False, mismatch)
+        if mismatch is not None:
+            return StatementOutcome(label, compiled.statement, False, mismatch)
+        statement = compiled.statement
+        unconditional = not compiled.conditions
+        if unconditional and statement.principal is None and statement.not_principal is None:
+            return StatementOutcome(label, statement, True)  # nothing else can decide
+        return _APPLIES
 
-    def _targets(
-        self, request: Request, folded_action: str, labels: tuple[str, ...]
-    ) -> tuple[_Target, ...]:
+    def _targets(self, request: Request, folded_action: str, labels: tuple[str, ...]) -> _Targets:
         key = (folded_action, request.resource, labels)
         found = self._memo.get(key)
         if found is None:
-            found = tuple(
+            targets = tuple(
                 self._target(compiled, label, request, folded_action)
                 for compiled, label in zip(self.statements, labels, strict=True)
             )
+            final = [t for t in targets if isinstance(t, StatementOutcome)]
+            found = (targets, tuple(final) if len(final) == len(targets) else None)
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
             self._memo[key] = found
@@ -316,10 +322,11 @@ class CompiledPolicy:
         needs it), whether or not its ``Caller`` records one.
         """
         folded = request.action.lower()
+        targets, final = self._targets(request, folded, labels)
+        if final is not None:  # Action, Resource and the absence of anything else decided
+            return final
         outcomes: list[StatementOutcome] = []
-        for compiled, label, target in zip(
-            self.statements, labels, self._targets(request, folded, labels), strict=True
-        ):
+        for compiled, label, target in zip(self.statements, labels, targets, strict=True):
             if target is _APPLIES:
                 outcomes.append(
                     compiled.evaluate_principal_and_conditions(request, label, boundary_attached)
