@@ -26,11 +26,6 @@ class Settings:
     tls_key: Path | None = None
 
     @property
-    def database_url(self) -> str:
-        """The metadata database: SQLite (WAL) in the data dir."""
-        return f"sqlite:///{self.data_dir / 'crossdock.db'}"
-
-    @property
     def scheme(self) -> str:
         """``https`` when a certificate is configured."""
         return "https" if self.tls_cert is not None else "http"

@@ -13,7 +13,6 @@ has none, so scripts can run it again and again. Usage errors (an account id tha
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,17 +23,12 @@ import click
 from crossdock.service.accounts import RootKey
 from crossdock.service.errors import AlreadyExistsError, InvalidParameterError, ServiceError
 from crossdock.service.identities import build_identity
+from crossdock.settings import default_data_dir
 from crossdock.storage.data_dir import open_data_dir
 from crossdock.storage.sql.identity_stores import sql_identity_stores
 
 USAGE_ERROR = 2
 FAILURE = 1
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/crossdock``, or ``~/.local/share/crossdock``."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "crossdock"
 
 
 def _fail(message: str, code: int) -> NoReturn:
