@@ -5,9 +5,21 @@ The corpus is generated here: seed-sized policy sets (one or two identity polici
 repository policy, sometimes a boundary, SCP levels and conditions) across the
 same-account and cross-account paths. Run it on an otherwise idle machine::
 
-    python benchmarks/policy_eval.py --cases 400 --seconds 3
+    taskset -c 1 python benchmarks/policy_eval.py --cases 400 --seconds 3
 
-It prints one JSON object; docs/performance.md records the figures.
+It prints one JSON object; docs/performance.md records the figures. A decision records
+its trace compactly and builds the ``PolicyTrace`` objects when they are first read, so
+the plain warm figure reads no trace; ``warm_traced`` also reads every decision's trace
+and AccessDenied message, as ``crossdock policy explain`` and an AccessDenied reply do.
+
+Wall-clock figures are noisy on a shared machine. ``--passes N`` runs exactly N warm
+passes and no timing, for an instruction count that load does not change::
+
+    valgrind --tool=callgrind python benchmarks/policy_eval.py --passes 5
+    valgrind --tool=callgrind python benchmarks/policy_eval.py --passes 25
+
+The difference of the two totals divided by 20 passes x 400 cases is the instructions
+per warm decision (setup is the same in both runs and cancels out).
 """
 
 from __future__ import annotations
@@ -139,6 +151,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--passes", type=int, default=0, help="run exactly N warm passes, untimed (callgrind)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     raw = [make_case(rng, i) for i in range(args.cases)]
@@ -157,17 +172,29 @@ def main() -> None:
             simulate_case(case)
         return len(parsed)
 
+    def warm_traced() -> int:
+        for case in parsed:
+            decision = simulate_case(case)
+            _ = decision.trace, decision.message
+        return len(parsed)
+
     outcomes: dict[str, int] = {}
     for case in parsed:
         name = simulate_case(case).outcome.value
         outcomes[name] = outcomes.get(name, 0) + 1
+    report: dict[str, Any] = {"cases": len(raw), "outcomes": outcomes}
+    if args.passes:
+        for _ in range(args.passes):
+            warm()
+        print(json.dumps({**report, "warm_passes": args.passes}))
+        return
     report = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "cases": len(raw),
-        "outcomes": outcomes,
+        **report,
         "cold_decisions_per_second": round(_rate(cold, args.seconds)),
         "warm_decisions_per_second": round(_rate(warm, args.seconds)),
+        "warm_traced_decisions_per_second": round(_rate(warm_traced, args.seconds)),
     }
     print(json.dumps(report, indent=2))
 

@@ -1031,6 +1031,37 @@ def test_decision_trace_and_decisive_statements() -> None:
     assert decision.missing_scp_level is None
 
 
+def test_decision_is_an_immutable_value_whatever_builds_its_trace() -> None:
+    # decide() records the trace compactly and builds it when read; a Decision built from
+    # the same fields by hand is equal to it and reads the same.
+    decision = run(USER_B, resource_policy=doc(grant({"AWS": B})), identity=[ALLOW_PULL])
+    trace = decision.trace
+    assert decision.trace is trace
+    twin = Decision(
+        decision.outcome,
+        decision.request,
+        decision.policy_type,
+        decision.reason,
+        decision.decisive,
+        trace,
+        decision.missing_scp_level,
+        decision.gaps,
+    )
+    assert twin == decision
+    assert repr(twin) == repr(decision)
+    assert repr(decision).startswith(
+        "Decision(outcome=<Outcome.ALLOWED: 'Allowed'>, request=Request(caller=Caller("
+    )
+    assert ", missing_scp_level=None, gaps=())" in repr(decision)
+    assert decision != run(USER_B, identity=[ALLOW_PULL])  # no grant: implicitly denied
+    assert decision != decision.outcome
+    with pytest.raises(TypeError, match="unhashable type: 'dict'"):
+        hash(decision)  # hashed by value, and the request context is a dict
+    with pytest.raises(AttributeError):
+        setattr(decision, "outcome", Outcome.IMPLICITLY_DENIED)  # noqa: B010
+    assert decision.allowed
+
+
 def test_policy_set_order() -> None:
     def one(kind: PolicyType, pid: str) -> NamedPolicy:
         return named(kind, ALLOW_PULL, pid)

@@ -306,8 +306,6 @@ class ConditionTest:
         self.when_missing = _when_missing(spec)
 
     def _tests(self, context: Context) -> tuple[ValueTest, ...]:
-        if self.static_tests is not None:
-            return self.static_tests
         tests: list[ValueTest] = []
         for template in self.templates:
             pieces = resolve(template, context)
@@ -322,9 +320,16 @@ class ConditionTest:
             return any(expected is absent for expected in self.null_expectations)
         if raw is None:
             return self.when_missing
-        values = (raw,) if isinstance(raw, str) else raw
-        tests = self._tests(context)
+        tests = self.static_tests if self.static_tests is not None else self._tests(context)
         try:
+            if self.set_operator is None and isinstance(raw, str):
+                # One request value: the tests of one entry all read it the same way (or
+                # not at all), so the first match decides.
+                for test in tests:
+                    if test(raw):
+                        return not self.negated
+                return self.negated
+            values = (raw,) if isinstance(raw, str) else raw
             # Every value is tested (no short cut), so a value of the wrong type makes the
             # condition false wherever it stands among the request values.
             if self.set_operator is None:

@@ -53,15 +53,6 @@ class PolicyType(Enum):
         return "an" if self.value[0] in "aeiou" else "a"
 
 
-_DENY_PRECEDENCE = (
-    PolicyType.SCP,
-    PolicyType.RESOURCE,
-    PolicyType.IDENTITY,
-    PolicyType.BOUNDARY,
-    PolicyType.SESSION,
-)
-
-
 class Side(Enum):
     """Which account's policies decided."""
 
@@ -125,21 +116,155 @@ class PolicyTrace:
         return tuple(o for o in self.outcomes if o.applies and o.effect is effect)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The answer, why, and the full trace it came from."""
+_Recorded = list[tuple[NamedPolicy, tuple[StatementOutcome, ...]]]
+"""The trace as ``decide`` records it: each policy with its statement outcomes."""
 
-    outcome: Outcome
-    request: Request
-    policy_type: PolicyType | None
-    """The type that denied, or that was missing an allow; None when allowed."""
-    reason: str
-    """One line: how the request was allowed, or why not."""
-    decisive: tuple[StatementOutcome, ...]
-    trace: tuple[PolicyTrace, ...]
-    missing_scp_level: int | None = None
-    gaps: tuple[PolicyType, ...] = ()
-    """For an implicit deny: every policy type that must change to allow the request."""
+
+class Decision:
+    """The answer, why, and the full trace it came from.
+
+    An immutable value (equality, hash and repr as a frozen dataclass of the constructor's
+    fields). ``decide`` records the trace as compact (policy, outcomes) pairs; the
+    :class:`PolicyTrace` values are built from them the first time :attr:`trace` is read.
+    """
+
+    __slots__ = (
+        "_decisive",
+        "_gaps",
+        "_missing_scp_level",
+        "_outcome",
+        "_policy_type",
+        "_reason",
+        "_recorded",
+        "_request",
+        "_trace",
+    )
+    __match_args__ = (
+        "outcome",
+        "request",
+        "policy_type",
+        "reason",
+        "decisive",
+        "trace",
+        "missing_scp_level",
+        "gaps",
+    )
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        request: Request,
+        policy_type: PolicyType | None,
+        reason: str,
+        decisive: tuple[StatementOutcome, ...],
+        trace: tuple[PolicyTrace, ...],
+        missing_scp_level: int | None = None,
+        gaps: tuple[PolicyType, ...] = (),
+    ) -> None:
+        self._outcome = outcome
+        self._request = request
+        self._policy_type = policy_type
+        self._reason = reason
+        self._decisive = decisive
+        self._trace: tuple[PolicyTrace, ...] | None = trace
+        self._recorded: _Recorded = []
+        self._missing_scp_level = missing_scp_level
+        self._gaps = gaps
+
+    @classmethod
+    def _record(
+        cls,
+        outcome: Outcome,
+        request: Request,
+        policy_type: PolicyType | None,
+        reason: str,
+        decisive: tuple[StatementOutcome, ...],
+        recorded: _Recorded,
+        missing_scp_level: int | None = None,
+        gaps: tuple[PolicyType, ...] = (),
+    ) -> Decision:
+        """A decision whose trace is built from ``recorded`` when it is first read."""
+        decision = cls.__new__(cls)
+        decision._outcome = outcome
+        decision._request = request
+        decision._policy_type = policy_type
+        decision._reason = reason
+        decision._decisive = decisive
+        decision._trace = None
+        decision._recorded = recorded
+        decision._missing_scp_level = missing_scp_level
+        decision._gaps = gaps
+        return decision
+
+    @property
+    def outcome(self) -> Outcome:
+        """Allowed, ImplicitlyDenied or ExplicitlyDenied."""
+        return self._outcome
+
+    @property
+    def request(self) -> Request:
+        """The request that was decided."""
+        return self._request
+
+    @property
+    def policy_type(self) -> PolicyType | None:
+        """The type that denied, or that was missing an allow; None when allowed."""
+        return self._policy_type
+
+    @property
+    def reason(self) -> str:
+        """One line: how the request was allowed, or why not."""
+        return self._reason
+
+    @property
+    def decisive(self) -> tuple[StatementOutcome, ...]:
+        """The statements that decided: every applicable Deny, or every applicable Allow."""
+        return self._decisive
+
+    @property
+    def trace(self) -> tuple[PolicyTrace, ...]:
+        """Every policy's statement outcomes, in evaluation order."""
+        trace = self._trace
+        if trace is None:
+            trace = self._trace = tuple(PolicyTrace(n, o) for n, o in self._recorded)
+        return trace
+
+    @property
+    def missing_scp_level(self) -> int | None:
+        """For an SCP implicit deny: the first level (0 is the root) without an Allow."""
+        return self._missing_scp_level
+
+    @property
+    def gaps(self) -> tuple[PolicyType, ...]:
+        """For an implicit deny: every policy type that must change to allow the request."""
+        return self._gaps
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self._outcome,
+            self._request,
+            self._policy_type,
+            self._reason,
+            self._decisive,
+            self.trace,
+            self._missing_scp_level,
+            self._gaps,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        values = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(self.__match_args__, self._fields(), strict=True)
+        )
+        return f"{type(self).__name__}({values})"
 
     @property
     def decision(self) -> Outcome:
@@ -177,160 +302,182 @@ class Decision:
         return f"{head} because no {kind.value} allows the {request.action} action"
 
 
-class _Tally:
-    """What one pass over every statement found (plain booleans: this is the hot path)."""
-
-    __slots__ = (
-        "allows",
-        "boundary",
-        "denies",
-        "deny_types",
-        "grant_account",
-        "grant_direct",
-        "grant_role",
-        "identity",
-        "scp_levels_allowing",
-        "session",
-    )
-
-    def __init__(self) -> None:
-        self.denies: list[StatementOutcome] = []
-        self.deny_types: list[PolicyType] = []
-        self.allows: list[StatementOutcome] = []
-        self.identity = self.boundary = self.session = False
-        self.grant_direct = self.grant_role = self.grant_account = False
-        self.scp_levels_allowing: set[int] = set()
-
-    def add(
-        self, named: NamedPolicy, outcomes: tuple[StatementOutcome, ...], scp_level: int | None
-    ) -> None:
-        # Enum attribute lookups cost ~140 ns each on CPython 3.11: compare against the
-        # module-level aliases below instead.
-        kind = named.policy_type
-        for outcome in outcomes:
-            if not outcome.applies:
-                continue
-            if outcome.statement.effect is _DENY:
-                self.denies.append(outcome)
-                self.deny_types.append(kind)
-                continue
-            self.allows.append(outcome)
-            if kind is _IDENTITY:
-                self.identity = True
-            elif kind is _RESOURCE:
-                grant = outcome.grant
-                self.grant_direct |= grant is _DIRECT
-                self.grant_role |= grant is _ROLE
-                self.grant_account |= grant is _ACCOUNT
-            elif kind is _BOUNDARY:
-                self.boundary = True
-            elif kind is _SESSION:
-                self.session = True
-            elif scp_level is not None:
-                self.scp_levels_allowing.add(scp_level)
-
-
+# Enum attribute lookups cost ~140 ns each on CPython 3.11: the hot path compares against
+# these module-level aliases instead.
 _DENY = Effect.DENY
-_IDENTITY, _RESOURCE = PolicyType.IDENTITY, PolicyType.RESOURCE
+_SCP, _IDENTITY, _RESOURCE = PolicyType.SCP, PolicyType.IDENTITY, PolicyType.RESOURCE
 _BOUNDARY, _SESSION = PolicyType.BOUNDARY, PolicyType.SESSION
+_ALLOWED, _IMPLICIT = Outcome.ALLOWED, Outcome.IMPLICITLY_DENIED
 _DIRECT, _ROLE, _ACCOUNT = Grant.DIRECT, Grant.ROLE, Grant.ACCOUNT
 _SERVICE, _ROOT = PrincipalKind.SERVICE, PrincipalKind.ROOT
 
 
 def decide(request: Request, policies: PolicySet) -> Decision:
-    """AWS's decision for ``request`` under ``policies``, with its explanation."""
+    """AWS's decision for ``request`` under ``policies``, with its explanation.
+
+    One pass over every statement of every policy records each statement's outcome (the
+    trace) and collects the applicable Allows and Denies. Policies are visited in the
+    precedence order of explicit denies (SCP, resource, identity, boundary, session), so
+    the first Deny found names the policy type AWS reports.
+    """
     # A boundary among the policies means the caller has one (NotPrincipal needs it).
     boundary_attached = policies.boundaries is not None
-    tally = _Tally()
-    traces: list[PolicyTrace] = []
-
-    def evaluate(named: NamedPolicy, scp_level: int | None) -> None:
-        outcomes = named.compiled.evaluate(request, named.labels, boundary_attached)
-        traces.append(PolicyTrace(named, outcomes))
-        tally.add(named, outcomes, scp_level)
+    folded = request.action.lower()
+    recorded: _Recorded = []
+    allows: list[StatementOutcome] = []
+    denies: list[StatementOutcome] = []
+    deny_type: PolicyType | None = None
+    missing_level: int | None = None
 
     for level, scps in enumerate(policies.scp_levels or ()):
+        level_allows = False
         for named in scps:
-            evaluate(named, level)
+            outcomes, applied = named.compiled.run(request, folded, named.labels, boundary_attached)
+            recorded.append((named, outcomes))
+            for outcome in applied:
+                if outcome.statement.effect is _DENY:
+                    denies.append(outcome)
+                    if deny_type is None:  # the first Deny found has precedence
+                        deny_type = _SCP
+                else:
+                    allows.append(outcome)
+                    level_allows = True
+        if not level_allows and missing_level is None:
+            missing_level = level
+
+    # Plain booleans, not sets: hashing an Enum member runs Python code.
+    direct = role = account = False
+    named_resource = policies.resource_policy
     # An account-level action (resource "*") has no resource, so no resource policy counts:
     # a repository policy never grants ecr:GetAuthorizationToken.
-    for named in policies.account_and_resource_policies(
-        with_resource_policy=request.resource != "*"
+    if named_resource is not None and request.resource != "*":
+        outcomes, applied = named_resource.compiled.run(
+            request, folded, named_resource.labels, boundary_attached
+        )
+        recorded.append((named_resource, outcomes))
+        for outcome in applied:
+            if outcome.statement.effect is _DENY:
+                denies.append(outcome)
+                if deny_type is None:  # the first Deny found has precedence
+                    deny_type = _RESOURCE
+            else:
+                allows.append(outcome)
+                grant = outcome.grant
+                direct = direct or grant is _DIRECT
+                role = role or grant is _ROLE
+                account = account or grant is _ACCOUNT
+
+    allowing = [False, False, False]  # identity, boundary, session
+    for index, kind, group in (
+        (0, _IDENTITY, policies.identity),
+        (1, _BOUNDARY, policies.boundaries),
+        (2, _SESSION, policies.session_policies),
     ):
-        evaluate(named, None)
-    if tally.denies:
-        first = next(kind for kind in _DENY_PRECEDENCE if kind in tally.deny_types)
-        return Decision(
+        for named in group or ():
+            outcomes, applied = named.compiled.run(request, folded, named.labels, boundary_attached)
+            recorded.append((named, outcomes))
+            for outcome in applied:
+                if outcome.statement.effect is _DENY:
+                    denies.append(outcome)
+                    if deny_type is None:  # the first Deny found has precedence
+                        deny_type = kind
+                else:
+                    allows.append(outcome)
+                    allowing[index] = True
+
+    if denies:
+        return Decision._record(
             Outcome.EXPLICITLY_DENIED,
             request,
-            first,
+            deny_type,
             "explicit deny",
-            tuple(tally.denies),
-            tuple(traces),
+            tuple(denies),
+            recorded,
         )
-    return _without_denies(request, policies, tuple(traces), tally)
+    return _without_denies(
+        request,
+        policies,
+        recorded,
+        tuple(allows),
+        missing_level,
+        (direct, role, account),
+        allowing,
+    )
 
 
 def _without_denies(
-    request: Request, policies: PolicySet, traces: tuple[PolicyTrace, ...], tally: _Tally
+    request: Request,
+    policies: PolicySet,
+    recorded: _Recorded,
+    allows: tuple[StatementOutcome, ...],
+    missing_level: int | None,
+    grants: tuple[bool, bool, bool],
+    allowing: list[bool],
 ) -> Decision:
-    caller = request.caller
-    every_allow = tuple(tally.allows)
+    caller_kind = request.caller.kind
+    direct, role, account = grants  # how resource-policy Allows named the caller
+    if caller_kind is _SERVICE:  # SCPs do not apply to service principals
+        if direct:
+            reason = "the resource policy allows the service principal"
+            return Decision._record(_ALLOWED, request, None, reason, allows, recorded)
+        reason = "no resource-based policy allows the service"
+        return _implicit(request, recorded, reason, (_RESOURCE,))
+    if missing_level is not None:
+        reason = f"no SCP at level {missing_level} allows the action"
+        return _implicit(request, recorded, reason, (_SCP,), missing_level)
 
-    def deny(reason: str, *gaps: PolicyType, level: int | None = None) -> Decision:
-        return Decision(
-            Outcome.IMPLICITLY_DENIED, request, gaps[0], reason, (), traces, level, gaps
-        )
-
-    def allow(reason: str) -> Decision:
-        return Decision(Outcome.ALLOWED, request, None, reason, every_allow, traces)
-
-    if policies.scp_levels and caller.kind is not _SERVICE:
-        for level in range(len(policies.scp_levels)):
-            if level not in tally.scp_levels_allowing:
-                reason = f"no SCP at level {level} allows the action"
-                return deny(reason, PolicyType.SCP, level=level)
-
-    if caller.kind is _SERVICE:
-        if tally.grant_direct:
-            return allow("the resource policy allows the service principal")
-        return deny("no resource-based policy allows the service", PolicyType.RESOURCE)
-
-    root = caller.kind is _ROOT
-    identity = root or tally.identity
-    boundary = root or policies.boundaries is None or tally.boundary
-    session = policies.session_policies is None or tally.session
+    root = caller_kind is _ROOT
+    identity_allows, boundary_allows, session_allows = allowing
+    identity = root or identity_allows
+    boundary = root or policies.boundaries is None or boundary_allows
+    session = policies.session_policies is None or session_allows
     # The gaps on the caller's side, in the order AWS reports them.
-    account_gaps = tuple(
+    account_gaps = _ACCOUNT_GAPS[identity, boundary, session]
+    same_account = request.same_account
+    if (not same_account or request.is_trust_request) and not (direct or role or account):
+        reason = "no resource-based policy allows the caller"
+        return _implicit(request, recorded, reason, (_RESOURCE, *account_gaps))
+
+    if same_account:
+        if direct:
+            reason = "the resource policy names the caller itself"
+            return Decision._record(_ALLOWED, request, None, reason, allows, recorded)
+        if role and boundary and session:
+            reason = "the resource policy names the caller's role"
+            return Decision._record(_ALLOWED, request, None, reason, allows, recorded)
+        if not account_gaps:
+            reason = "an identity-based policy allows it in the same account"
+            return Decision._record(_ALLOWED, request, None, reason, allows, recorded)
+        if role:
+            # The role grant needs only the boundary and session policy to allow too.
+            account_gaps = tuple(g for g in account_gaps if g is not _IDENTITY)
+    elif not account_gaps:
+        reason = "both the resource policy and the caller's account allow it"
+        return Decision._record(_ALLOWED, request, None, reason, allows, recorded)
+    return _implicit(request, recorded, _GAP_REASONS[account_gaps[0]], account_gaps)
+
+
+def _implicit(
+    request: Request,
+    recorded: _Recorded,
+    reason: str,
+    gaps: tuple[PolicyType, ...],
+    missing_level: int | None = None,
+) -> Decision:
+    return Decision._record(_IMPLICIT, request, gaps[0], reason, (), recorded, missing_level, gaps)
+
+
+_ACCOUNT_GAPS = {
+    (identity, boundary, session): tuple(
         kind
-        for kind, ok in (
-            (PolicyType.IDENTITY, identity),
-            (PolicyType.BOUNDARY, boundary),
-            (PolicyType.SESSION, session),
-        )
+        for kind, ok in ((_IDENTITY, identity), (_BOUNDARY, boundary), (_SESSION, session))
         if not ok
     )
-    needs_resource_grant = request.is_trust_request or not request.same_account
-    granted = tally.grant_direct or tally.grant_role or tally.grant_account
-    if needs_resource_grant and not granted:
-        return deny(
-            "no resource-based policy allows the caller", PolicyType.RESOURCE, *account_gaps
-        )
-
-    if request.same_account:
-        if tally.grant_direct:
-            return allow("the resource policy names the caller itself")
-        if tally.grant_role and boundary and session:
-            return allow("the resource policy names the caller's role")
-        if not account_gaps:
-            return allow("an identity-based policy allows it in the same account")
-        if tally.grant_role:
-            # The role grant needs only the boundary and session policy to allow too.
-            account_gaps = tuple(g for g in account_gaps if g is not PolicyType.IDENTITY)
-    elif not account_gaps:
-        return allow("both the resource policy and the caller's account allow it")
-    return deny(_GAP_REASONS[account_gaps[0]], *account_gaps)
-
+    for identity in (False, True)
+    for boundary in (False, True)
+    for session in (False, True)
+}
+"""The caller-side policy types that do not allow, by (identity, boundary, session) allowing."""
 
 _GAP_REASONS = {
     PolicyType.IDENTITY: "no identity-based policy allows the action",

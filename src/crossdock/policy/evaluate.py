@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from crossdock.core.arn import account_principal
 from crossdock.policy.conditions import ConditionTest, compile_condition, parse_operator
@@ -35,7 +35,6 @@ class Grant(Enum):
 _DIRECT, _ROLE, _ACCOUNT = Grant.DIRECT, Grant.ROLE, Grant.ACCOUNT
 _SERVICE = PrincipalKind.SERVICE
 _DENY = Effect.DENY
-_GRANT_ORDER = (_DIRECT, _ROLE, _ACCOUNT)
 
 
 class StatementOutcome(NamedTuple):
@@ -128,39 +127,45 @@ def _split_resource_id(value: str) -> tuple[str, str, str]:
 # --- principal -------------------------------------------------------------------------
 
 
+class PrincipalMatcher:
+    """A ``Principal`` value read into sets once, so matching a caller is a few lookups."""
+
+    __slots__ = ("accounts", "aws", "services", "star")
+
+    def __init__(self, spec: PrincipalSpec) -> None:
+        aws = [value for kind, values in spec.entries if kind == "AWS" for value in values]
+        self.star = spec.star or "*" in aws
+        self.aws = frozenset(aws)
+        self.services = frozenset(
+            value.lower() for kind, values in spec.entries if kind == "Service" for value in values
+        )
+        self.accounts = frozenset(filter(None, map(account_principal, aws)))
+
+    def grant(self, caller: Caller) -> Grant | None:
+        """The strongest way the value names ``caller``: any ``DIRECT`` match beats a
+        ``ROLE`` match, which beats an ``ACCOUNT`` match."""
+        if self.star:
+            return _DIRECT
+        if caller.kind is _SERVICE:
+            return _DIRECT if caller.arn.lower() in self.services else None
+        aws = self.aws
+        role_arn = caller.role_arn
+        # The role ARN first: a caller given as the role itself is still one of its sessions.
+        role_names = () if role_arn is None else (role_arn, caller.role_id)
+        arn = caller.arn
+        if arn in aws and arn not in role_names:
+            return _DIRECT
+        unique_ids = caller.unique_ids
+        if unique_ids and any(i in aws and i not in role_names for i in unique_ids):
+            return _DIRECT
+        if role_names and (role_arn in aws or caller.role_id in aws):
+            return _ROLE
+        return _ACCOUNT if caller.account in self.accounts else None
+
+
 def principal_grant(spec: PrincipalSpec, caller: Caller) -> Grant | None:
     """The strongest way ``spec`` (a ``Principal`` value) names ``caller``, if any."""
-    if spec.star:
-        return _DIRECT
-    found: set[Grant] = set()
-    for kind, values in spec.entries:
-        for value in values:
-            grant = _match_one(kind, value, caller)
-            if grant is _DIRECT:
-                return grant
-            if grant is not None:
-                found.add(grant)
-    return next((grant for grant in _GRANT_ORDER if grant in found), None)
-
-
-def _match_one(kind: str, value: str, caller: Caller) -> Grant | None:
-    if kind == "Service":
-        is_service = caller.kind is _SERVICE
-        return _DIRECT if is_service and value.lower() == caller.arn.lower() else None
-    if kind != "AWS":
-        return None
-    if value == "*":
-        return _DIRECT
-    if caller.kind is _SERVICE:
-        return None
-    # The role ARN first: a caller given as the role itself is still one of its sessions.
-    if caller.role_arn is not None and (value == caller.role_arn or value == caller.role_id):
-        return _ROLE
-    if value == caller.arn or value in caller.unique_ids:
-        return _DIRECT
-    if account_principal(value) == caller.account:
-        return _ACCOUNT
-    return None
+    return PrincipalMatcher(spec).grant(caller)
 
 
 def not_principal_excludes(spec: PrincipalSpec, caller: Caller) -> bool:
@@ -196,6 +201,11 @@ class CompiledStatement:
     resources: _ResourceSet | None
     not_resources: _ResourceSet | None
     conditions: tuple[ConditionTest, ...]
+    principal: PrincipalMatcher | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        spec = self.statement.principal
+        object.__setattr__(self, "principal", None if spec is None else PrincipalMatcher(spec))
 
     @property
     def static_target(self) -> bool:
@@ -215,25 +225,77 @@ class CompiledStatement:
             return "NotResource"
         return None
 
-    def evaluate(
-        self, request: Request, folded_action: str, label: str, boundary_attached: bool = False
-    ) -> StatementOutcome:
-        """Decide whether this statement applies to ``request``."""
-        mismatch = self.target_mismatch(request, folded_action)
-        if mismatch is not None:
-            return StatementOutcome(label, self.statement, False, mismatch)
-        return self.evaluate_principal_and_conditions(request, label, boundary_attached)
 
-    def evaluate_principal_and_conditions(
-        self, request: Request, label: str, boundary_attached: bool = False
+def _condition_label(test: ConditionTest) -> str:
+    return f"Condition {test.spec.text} {test.key}"
+
+
+_TARGET_ELEMENTS = ("Action", "NotAction", "Resource", "NotResource")
+
+
+class _StatementOutcomes:
+    """Every outcome one statement can have under one label, each built once.
+
+    Outcomes are immutable, so one object serves every request: a warm evaluation
+    picks the outcome instead of building it.
+    """
+
+    __slots__ = (
+        "account",
+        "applies",
+        "checks",
+        "compiled",
+        "direct",
+        "dynamic",
+        "not_principal",
+        "principal",
+        "role",
+        "targets",
+        "unconditional",
+    )
+
+    def __init__(self, compiled: CompiledStatement, label: str, *, dynamic: bool) -> None:
+        statement = compiled.statement
+
+        def miss(element: str) -> StatementOutcome:
+            return StatementOutcome(label, statement, False, element)
+
+        self.compiled = compiled
+        self.dynamic = dynamic  # Action and Resource are still to check (policy variables)
+        self.targets = {element: miss(element) for element in _TARGET_ELEMENTS}
+        self.principal = miss("Principal")
+        self.not_principal = miss("NotPrincipal")
+        self.checks = tuple((test, miss(_condition_label(test))) for test in compiled.conditions)
+        self.applies = StatementOutcome(label, statement, True)
+        # One outcome per Grant, in slots: hashing an Enum member runs Python code.
+        self.direct = StatementOutcome(label, statement, True, None, _DIRECT)
+        self.role = StatementOutcome(label, statement, True, None, _ROLE)
+        self.account = StatementOutcome(label, statement, True, None, _ACCOUNT)
+        # Nothing but Action and Resource can exclude the request:
+        self.unconditional = (
+            not compiled.conditions
+            and statement.principal is None
+            and statement.not_principal is None
+        )
+
+    def decide(
+        self, request: Request, folded_action: str, boundary_attached: bool
     ) -> StatementOutcome:
-        """The rest of :meth:`evaluate`, once Action and Resource are known to match."""
-        statement = self.statement
-        grant: Grant | None = None
-        if statement.principal is not None:
-            grant = principal_grant(statement.principal, request.caller)
+        """This statement's outcome for ``request``."""
+        compiled = self.compiled
+        if self.dynamic:
+            mismatch = compiled.target_mismatch(request, folded_action)
+            if mismatch is not None:
+                return self.targets[mismatch]
+        applied = self.applies
+        if compiled.principal is not None:
+            grant = compiled.principal.grant(request.caller)
             if grant is None:
-                return StatementOutcome(label, statement, False, "Principal")
+                return self.principal
+            applied = (
+                self.direct if grant is _DIRECT else self.role if grant is _ROLE else self.account
+            )
+        statement = compiled.statement
         if statement.not_principal is not None:
             # IAM UG, NotPrincipal: a Deny with NotPrincipal always denies a principal that
             # has a permissions boundary, whatever NotPrincipal lists.
@@ -241,27 +303,36 @@ class CompiledStatement:
             has_boundary = boundary_attached or caller.permissions_boundary
             boundary_deny = has_boundary and statement.effect is _DENY
             if not boundary_deny and not_principal_excludes(statement.not_principal, caller):
-                return StatementOutcome(label, statement, False, "NotPrincipal")
-            grant = _DIRECT
-        for test in self.conditions:
-            if not test.evaluate(request.context):
-                return StatementOutcome(label, statement, False, _condition_label(test))
-        return StatementOutcome(label, statement, True, None, grant)
+                return self.not_principal
+            applied = self.direct
+        context = request.context
+        for test, miss in self.checks:
+            if not test.evaluate(context):
+                return miss
+        return applied
 
 
-def _condition_label(test: ConditionTest) -> str:
-    return f"Condition {test.spec.text} {test.key}"
-
-
-_APPLIES = "applies"
-"""Target marker: Action and Resource match; the principal and conditions decide."""
-_DYNAMIC = "dynamic"
-"""Target marker: a Resource holds policy variables, so evaluate the whole statement."""
 _MEMO_LIMIT = 4096
 
-_Target = StatementOutcome | str
-_Targets = tuple[tuple[_Target, ...], tuple[StatementOutcome, ...] | None]
-"""Per statement a finished outcome or a marker; and all outcomes when every one is final."""
+Evaluation = tuple[tuple[StatementOutcome, ...], tuple[StatementOutcome, ...]]
+"""Every statement's outcome in document order, and the outcomes that apply."""
+
+
+class _Plan:
+    """What Action and Resource decide for one (action, resource, labels) triple.
+
+    ``result`` is the finished evaluation when they decide every statement; otherwise
+    ``steps`` holds, per statement, its finished outcome or what still has to decide it.
+    """
+
+    __slots__ = ("result", "steps")
+
+    def __init__(self, steps: tuple[StatementOutcome | _StatementOutcomes, ...]) -> None:
+        self.steps = steps
+        final = [step for step in steps if isinstance(step, StatementOutcome)]
+        self.result: Evaluation | None = None
+        if len(final) == len(steps):
+            self.result = (tuple(final), tuple(o for o in final if o.applies))
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,13 +341,17 @@ class CompiledPolicy:
 
     What Action and Resource alone decide for an (action, resource, labels) triple is
     remembered in a small bounded memo: the finished outcome of each statement they
-    exclude (outcomes are immutable, so one object serves every request), and a marker for
-    the others. A warm evaluation then only checks principals and conditions.
+    decide, and what is left to check (principal, conditions) for the others. Every
+    outcome a statement can have under a label is built once, so a warm evaluation
+    allocates only the tuples it returns.
     """
 
     policy: Policy
     statements: tuple[CompiledStatement, ...]
-    _memo: dict[tuple[str, str, tuple[str, ...]], _Targets] = field(
+    _memo: dict[tuple[str, str, tuple[str, ...]], _Plan] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _outcomes: dict[tuple[str, ...], tuple[_StatementOutcomes, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -284,34 +359,59 @@ class CompiledPolicy:
         """The decision labels of the statements when the policy is known as ``policy_id``."""
         return tuple(compiled.statement.label(policy_id) for compiled in self.statements)
 
-    def _target(
-        self, compiled: CompiledStatement, label: str, request: Request, folded_action: str
-    ) -> _Target:
-        if not compiled.static_target:
-            return _DYNAMIC
-        mismatch = compiled.target_mismatch(request, folded_action)
-        if mismatch is not None:
-            return StatementOutcome(label, compiled.statement, False, mismatch)
-        statement = compiled.statement
-        unconditional = not compiled.conditions
-        if unconditional and statement.principal is None and statement.not_principal is None:
-            return StatementOutcome(label, statement, True)  # nothing else can decide
-        return _APPLIES
-
-    def _targets(self, request: Request, folded_action: str, labels: tuple[str, ...]) -> _Targets:
-        key = (folded_action, request.resource, labels)
-        found = self._memo.get(key)
+    def _statement_outcomes(self, labels: tuple[str, ...]) -> tuple[_StatementOutcomes, ...]:
+        found = self._outcomes.get(labels)
         if found is None:
-            targets = tuple(
-                self._target(compiled, label, request, folded_action)
+            found = tuple(
+                _StatementOutcomes(compiled, label, dynamic=not compiled.static_target)
                 for compiled, label in zip(self.statements, labels, strict=True)
             )
-            final = [t for t in targets if isinstance(t, StatementOutcome)]
-            found = (targets, tuple(final) if len(final) == len(targets) else None)
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[key] = found
+            self._outcomes[labels] = found
         return found
+
+    def _plan(self, request: Request, folded_action: str, labels: tuple[str, ...]) -> _Plan:
+        if len(self._memo) >= _MEMO_LIMIT:
+            # Every labels key of _outcomes came with a memo entry, so this bounds both.
+            self._memo.clear()
+            self._outcomes.clear()
+        steps: list[StatementOutcome | _StatementOutcomes] = []
+        for outcomes in self._statement_outcomes(labels):
+            if outcomes.dynamic:
+                steps.append(outcomes)
+                continue
+            mismatch = outcomes.compiled.target_mismatch(request, folded_action)
+            if mismatch is not None:
+                steps.append(outcomes.targets[mismatch])
+            elif outcomes.unconditional:
+                steps.append(outcomes.applies)
+            else:
+                steps.append(outcomes)
+        plan = self._memo[(folded_action, request.resource, labels)] = _Plan(tuple(steps))
+        return plan
+
+    def run(
+        self,
+        request: Request,
+        folded_action: str,
+        labels: tuple[str, ...],
+        boundary_attached: bool = False,
+    ) -> Evaluation:
+        """:meth:`evaluate` for the engine: ``folded_action`` is ``request.action.lower()``,
+        and the outcomes that apply come back too."""
+        plan = self._memo.get((folded_action, request.resource, labels))
+        if plan is None:
+            plan = self._plan(request, folded_action, labels)
+        if plan.result is not None:  # Action, Resource and the absence of anything else decided
+            return plan.result
+        outcomes = tuple(
+            [
+                step.decide(request, folded_action, boundary_attached)
+                if isinstance(step, _StatementOutcomes)
+                else step
+                for step in plan.steps
+            ]
+        )
+        return outcomes, tuple([o for o in outcomes if o.applies])
 
     def evaluate(
         self, request: Request, labels: tuple[str, ...], boundary_attached: bool = False
@@ -321,21 +421,7 @@ class CompiledPolicy:
         ``boundary_attached`` says the caller has a permissions boundary (NotPrincipal
         needs it), whether or not its ``Caller`` records one.
         """
-        folded = request.action.lower()
-        targets, final = self._targets(request, folded, labels)
-        if final is not None:  # Action, Resource and the absence of anything else decided
-            return final
-        outcomes: list[StatementOutcome] = []
-        for compiled, label, target in zip(self.statements, labels, targets, strict=True):
-            if target is _APPLIES:
-                outcomes.append(
-                    compiled.evaluate_principal_and_conditions(request, label, boundary_attached)
-                )
-            elif target is _DYNAMIC:
-                outcomes.append(compiled.evaluate(request, folded, label, boundary_attached))
-            else:
-                outcomes.append(cast(StatementOutcome, target))
-        return tuple(outcomes)
+        return self.run(request, request.action.lower(), labels, boundary_attached)[0]
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
