@@ -257,3 +257,120 @@ async def test_referrers_and_oci_subject(v2: V2World) -> None:
     assert [m["digest"] for m in filtered.json()["manifests"]] == [digest_of(sbom)]
     assert empty.json()["manifests"] == []
     assert _error(bad)[:2] == (400, "DIGEST_INVALID")
+
+
+async def test_docker_manifest_list_negotiation(v2: V2World) -> None:
+    path = v2.new_repository()
+    async with v2.client() as client:
+        child = await push_image(client, path, "amd64", b"list", mediatypes.DOCKER_MANIFEST)
+        listing = index_manifest([child], mediatypes.DOCKER_MANIFEST_LIST)
+        put = await client.put(
+            f"/v2/{path}/manifests/multi",
+            content=listing,
+            headers={"Content-Type": mediatypes.DOCKER_MANIFEST_LIST},
+        )
+        docker_accept = ", ".join([mediatypes.DOCKER_MANIFEST, mediatypes.DOCKER_MANIFEST_LIST])
+        listed = await client.get(f"/v2/{path}/manifests/multi", headers={"Accept": docker_accept})
+        oci_only = await client.get(
+            f"/v2/{path}/manifests/multi", headers={"Accept": mediatypes.OCI_INDEX}
+        )
+        child_for_oci = await client.get(
+            f"/v2/{path}/manifests/{digest_of(child)}", headers={"Accept": mediatypes.OCI_MANIFEST}
+        )
+    assert put.status_code == 201
+    assert listed.status_code == 200
+    assert listed.content == listing
+    assert listed.headers["content-type"] == mediatypes.DOCKER_MANIFEST_LIST
+    assert listed.headers["docker-content-digest"] == digest_of(listing)
+    assert _error(oci_only)[:2] == (404, "MANIFEST_UNKNOWN")  # never converted
+    assert _error(child_for_oci)[:2] == (404, "MANIFEST_UNKNOWN")
+
+
+async def test_sha512_manifest_reference(v2: V2World) -> None:
+    path = v2.new_repository()
+    async with v2.client() as client:
+        await push_blob(client, path, b"{}")
+        manifest = image_manifest(b"{}", [])
+        digest = digest_of(manifest, "sha512")
+        put = await client.put(
+            f"/v2/{path}/manifests/{digest}",
+            content=manifest,
+            headers={"Content-Type": mediatypes.OCI_MANIFEST},
+        )
+        got = await client.get(f"/v2/{path}/manifests/{digest}")
+        head = await client.head(f"/v2/{path}/manifests/{digest}")
+        wrong = await client.put(
+            f"/v2/{path}/manifests/{digest_of(b'other', 'sha512')}", content=manifest
+        )
+    assert put.status_code == 201
+    assert put.headers["docker-content-digest"] == digest
+    assert put.headers["location"] == f"/v2/{path}/manifests/{digest}"
+    assert got.content == manifest
+    assert got.headers["docker-content-digest"] == digest
+    assert head.headers["docker-content-digest"] == digest
+    assert _error(wrong)[:2] == (400, "DIGEST_INVALID")
+
+
+async def test_a_reference_outside_the_tag_grammar_is_unknown_except_on_put(v2: V2World) -> None:
+    """No manifest can carry such a tag, so GET/HEAD/DELETE find nothing (the conformance
+    suite asks for 404 on ``.INVALID_MANIFEST_NAME``); PUT refuses the tag."""
+    path = v2.new_repository()
+    async with v2.client() as client:
+        manifest = await push_image(client, path, "v1", b"grammar")
+        get = await client.get(f"/v2/{path}/manifests/.INVALID_MANIFEST_NAME")
+        head = await client.head(f"/v2/{path}/manifests/-dash")
+        delete = await client.delete(f"/v2/{path}/manifests/{'x' * 129}")
+        put = await client.put(f"/v2/{path}/manifests/.INVALID_MANIFEST_NAME", content=manifest)
+    assert _error(get) == (404, "MANIFEST_UNKNOWN", "Requested image not found")
+    assert head.status_code == 404
+    assert head.content == b""
+    assert _error(delete) == (404, "MANIFEST_UNKNOWN", "Requested image not found")
+    assert _error(put)[:2] == (400, "TAG_INVALID")
+
+
+async def test_deleting_the_last_tag_deletes_the_image(v2: V2World) -> None:
+    path = v2.new_repository()
+    async with v2.client() as client:
+        manifest = await push_image(client, path, "only", b"last-tag")
+        by_tag = await client.delete(f"/v2/{path}/manifests/only")
+        by_digest = await client.get(f"/v2/{path}/manifests/{digest_of(manifest)}")
+        tags = await client.get(f"/v2/{path}/tags/list")
+    assert by_tag.status_code == 202
+    assert _error(by_digest)[:2] == (404, "MANIFEST_UNKNOWN")
+    assert tags.json()["tags"] == []
+
+
+async def test_referrers_of_an_index_subject_and_unknown_filter(v2: V2World) -> None:
+    """An index may carry a subject (``OCI-Subject`` on PUT) and be a referrer; a filter
+    that matches nothing gives an empty index, still marked as filtered."""
+    path = v2.new_repository()
+    async with v2.client() as client:
+        child = await push_image(client, path, "child", b"idx-subject")
+        subject = {
+            "mediaType": mediatypes.OCI_MANIFEST,
+            "digest": digest_of(child),
+            "size": len(child),
+        }
+        body = json.loads(index_manifest([child]))
+        body.update(artifactType="application/vnd.example.bundle", subject=subject)
+        index = json.dumps(body).encode()
+        put = await client.put(
+            f"/v2/{path}/manifests/{digest_of(index)}",
+            content=index,
+            headers={"Content-Type": mediatypes.OCI_INDEX},
+        )
+        listed = await client.get(f"/v2/{path}/referrers/{digest_of(child)}")
+        none = await client.get(
+            f"/v2/{path}/referrers/{digest_of(child)}", params={"artifactType": "text/none"}
+        )
+    assert put.headers["oci-subject"] == digest_of(child)
+    assert listed.json()["manifests"] == [
+        {
+            "mediaType": mediatypes.OCI_INDEX,
+            "digest": digest_of(index),
+            "size": len(index),
+            "artifactType": "application/vnd.example.bundle",
+        }
+    ]
+    assert none.json()["manifests"] == []
+    assert none.headers["oci-filters-applied"] == "artifactType"

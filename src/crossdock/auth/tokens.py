@@ -6,7 +6,8 @@ keeps the token id, a SHA-256 of the secret, the access key that asked for it, t
 principal's ARN and the expiry, so any node sharing the database can verify it and no
 copy of the database can be replayed as a password.
 
-A token expires 12 hours after issue, or when the caller's STS session ends if sooner.
+A token expires 12 hours after issue (``crossdock serve --token-ttl`` can shorten that), or
+when the caller's STS session ends if sooner.
 Verification returns the access key id: the ``/v2/`` layer resolves it to the principal
 (through the credential resolver, so a deleted key or an ended session stops the token)
 and authorizes each request against the policies current at that moment.
@@ -79,16 +80,19 @@ class RegistryTokens:
     checked on every call), so a warm verification costs one hash and a dict lookup.
     """
 
-    def __init__(self, store: TokenStore, cache_size: int = 4096) -> None:
+    def __init__(
+        self, store: TokenStore, cache_size: int = 4096, lifetime: timedelta = TOKEN_LIFETIME
+    ) -> None:
         self._store = store
+        self._lifetime = lifetime
         self._cache: OrderedDict[str, TokenGrant] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._issued = 0
 
     def issue(self, principal: Principal, now: datetime) -> IssuedToken:
-        """A new token for ``principal``, valid 12 hours or until its session ends."""
-        expires = now + TOKEN_LIFETIME
+        """A new token for ``principal``, valid for the lifetime or until its session ends."""
+        expires = now + self._lifetime
         session = principal.session
         if session is not None and session.expires_at < expires:
             expires = session.expires_at

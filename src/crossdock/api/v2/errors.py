@@ -18,10 +18,17 @@ from types import MappingProxyType
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from crossdock.api.unavailable import RETRY_AFTER, unavailable_message
 from crossdock.oci.errors import OciError
 from crossdock.service.ecr.errors import InvalidLayerPartError
-from crossdock.service.ecr.images import NOT_FOUND_REASON, ImageFailure, ManifestInvalidError
+from crossdock.service.ecr.images import (
+    NOT_FOUND_REASON,
+    BlobReferencedError,
+    ImageFailure,
+    ManifestInvalidError,
+)
 from crossdock.service.errors import ServiceError
+from crossdock.storage.errors import StorageUnavailableError
 
 API_VERSION_HEADER = ("Docker-Distribution-Api-Version", "registry/2.0")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -61,6 +68,8 @@ ERROR_TABLE: Mapping[tuple[str, Concern], WireCode] = MappingProxyType(
         ("InvalidImageTag", _A): WireCode(400, "TAG_INVALID"),
         ("ImageTagDoesNotMatchDigest", _A): WireCode(400, "TAG_INVALID"),
         ("ImageReferencedByManifestList", _A): WireCode(409, "UNSUPPORTED"),
+        # 405, not 409: the spec answers a blob DELETE that is not allowed with 400 or 405
+        ("BlobReferencedByImages", _A): WireCode(405, "UNSUPPORTED"),
         ("LayersNotFound", _A): WireCode(404, "BLOB_UNKNOWN"),
         ("LayersNotFound", _M): WireCode(400, "MANIFEST_BLOB_UNKNOWN"),
         ("LayerInaccessible", _A): WireCode(404, "BLOB_UNKNOWN"),
@@ -126,6 +135,9 @@ def to_v2_error(error: Exception, concern: Concern) -> V2Error:
     """The wire form of any failure of a ``/v2/`` request."""
     if isinstance(error, V2Error):
         return error
+    if isinstance(error, StorageUnavailableError):
+        retry = {RETRY_AFTER: str(error.retry_after)}  # docs/deploy.md, api/unavailable.py
+        return V2Error(503, "UNAVAILABLE", unavailable_message(error), headers=retry)
     if isinstance(error, ClientDisconnect):
         return V2Error(400, "BLOB_UPLOAD_INVALID", "the client disconnected during the upload")
     if isinstance(error, ManifestInvalidError):
@@ -139,6 +151,8 @@ def to_v2_error(error: Exception, concern: Concern) -> V2Error:
         headers = {}
         if isinstance(error, InvalidLayerPartError):
             headers["Range"] = f"0-{max(error.last_valid_byte_received, 0)}"
+        if isinstance(error, BlobReferencedError):
+            headers["Allow"] = "GET, HEAD"  # RFC 9110: a 405 lists what the resource allows
         return V2Error(wire.status, wire.code, wire.message or error.message, headers=headers)
     _log.exception("unexpected failure of a /v2/ request", exc_info=error)
     return V2Error(UNKNOWN.status, UNKNOWN.code, "an internal error occurred in crossdock")

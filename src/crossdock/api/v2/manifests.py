@@ -20,7 +20,7 @@ from crossdock.api.v2.context import V2Call
 from crossdock.api.v2.errors import V2Error, failure_error
 from crossdock.oci import mediatypes
 from crossdock.oci.manifest import MAX_MANIFEST_SIZE
-from crossdock.service.ecr.images import ImageId
+from crossdock.service.ecr.images import NOT_FOUND_REASON, ImageId
 
 TAG = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
 """The distribution spec's tag grammar."""
@@ -37,6 +37,14 @@ def image_id(reference: str) -> ImageId:
     return ImageId(tag=reference)
 
 
+def lookup_id(reference: str) -> ImageId:
+    """A reference to read or delete: a tag the grammar forbids cannot name a stored
+    manifest, so it is 404 ``MANIFEST_UNKNOWN`` (only PUT answers ``TAG_INVALID``)."""
+    if ":" not in reference and TAG.fullmatch(reference) is None:
+        raise V2Error(404, "MANIFEST_UNKNOWN", NOT_FOUND_REASON)
+    return image_id(reference)
+
+
 def _accepts(accept: str, media_type: str) -> bool:
     wanted = {mediatypes.normalize(item) for item in accept.split(",") if item.strip()}
     if not wanted or media_type in wanted or "*/*" in wanted or "application/*" in wanted:
@@ -47,9 +55,10 @@ def _accepts(accept: str, media_type: str) -> bool:
 
 async def get_manifest(call: V2Call) -> Response:
     """GET/HEAD: the manifest bytes with their type, length and digest."""
-    wanted = image_id(call.target)
+    wanted = lookup_id(call.target)
     images = call.services.images
-    found = await run_in_threadpool(images.get_image, call.actor, call.ref, wanted)
+    # On the event loop: a few indexed reads, as the ECR API's inline operations
+    found = images.get_image(call.actor, call.ref, wanted)
     image = found.image
     accept = ", ".join(call.request.headers.getlist("accept"))
     if not _accepts(accept, image.media_type):
@@ -100,7 +109,7 @@ async def put_manifest(call: V2Call) -> Response:
 
 async def delete_manifest(call: V2Call) -> Response:
     """DELETE: by digest the image and its tags, by tag the tag alone (ECR's rules); 202."""
-    wanted = image_id(call.target)
+    wanted = lookup_id(call.target)
     images = call.services.images
     _, failures = await run_in_threadpool(images.batch_delete_image, call.actor, call.ref, [wanted])
     if failures:

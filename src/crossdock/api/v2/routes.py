@@ -13,7 +13,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -94,7 +93,9 @@ class V2Router:
         self._addresser = Addresser(services.addressing, services.region)
         self._kinds = _kinds()
 
-    def _info(self, request: Request, region: str) -> RequestInfo:
+    def _info(
+        self, request: Request, region: str, parameters: dict[str, object] | None = None
+    ) -> RequestInfo:
         client = request.client
         return RequestInfo(
             source_ip=client.host if client else "127.0.0.1",
@@ -102,31 +103,39 @@ class V2Router:
             user_agent=request.headers.get("user-agent", ""),
             now=self._services.clock(),
             region=region,
+            parameters=parameters,
+            protocol="v2",
         )
 
     async def endpoint(self, request: Request) -> Response:
         """Answer one ``/v2/`` request."""
         concern = Concern.ANY
         try:
-            principal = await run_in_threadpool(authenticate, request, self._services)
+            # On the event loop: a cached hash check and generation-checked cache reads
+            # (a worker-thread hop would cost more than the check; docs/performance.md).
+            principal = authenticate(request, self._services)
             if principal is None:
                 return challenge(request, self._services)
             rest = request.path_params.get("rest", "")
             registry = self._addresser.registry(request.headers.get("host", ""))
-            actor = Actor(principal, self._info(request, registry.region))
             if rest == "":
                 return _base_ok()
             if rest == "_catalog":
                 if request.method not in ("GET", "HEAD"):
                     raise V2Error(405, "UNSUPPORTED", f"{request.method} is not allowed here")
+                actor = Actor(principal, self._info(request, registry.region))
                 response = await catalog(request, self._services, actor, registry)
             else:
                 kind, name, target = self._match(rest)
                 concern = kind.concern
                 handler = kind.handlers.get(request.method)
                 if handler is None:
-                    raise V2Error(405, "UNSUPPORTED", f"{request.method} is not allowed here")
+                    allow = {"Allow": ", ".join(kind.handlers)}
+                    message = f"{request.method} is not allowed here"
+                    raise V2Error(405, "UNSUPPORTED", message, headers=allow)
                 ref = self._addresser.repository(registry, name)
+                info = self._info(request, registry.region, _trail_parameters(concern, target))
+                actor = Actor(principal, info)
                 call = V2Call(
                     request, self._services, actor, ref, name, target, self._addresser, registry
                 )
@@ -143,6 +152,15 @@ class V2Router:
             if match is not None:
                 return kind, match.group(1), match.group(2)
         raise V2Error(404, "NAME_UNKNOWN", "no such /v2/ route")
+
+
+def _trail_parameters(concern: Concern, target: str) -> dict[str, object] | None:
+    """What the decision trail records of the route's target (a tag, a digest, an upload)."""
+    if not target or concern is Concern.LISTING:
+        return None
+    if concern is Concern.MANIFEST:
+        return {"imageDigest" if ":" in target else "imageTag": target}
+    return {"layerDigest" if concern is Concern.BLOB else "uploadId": target}
 
 
 def v2_routes(services: RegistryServices) -> list[BaseRoute]:

@@ -73,7 +73,9 @@ async def _append(call: V2Call, upload_id: str, first_byte: int | None) -> Uploa
     except InvalidLayerPartError as error:
         wire = to_v2_error(error, Concern.UPLOAD)
         size = error.last_valid_byte_received + 1
-        wire.headers.update(_session_headers(call, upload_id, size))
+        headers = _session_headers(call, upload_id, size)
+        del headers["Content-Length"]  # the error body has its own length
+        wire.headers.update(headers)
         raise wire from None
 
 

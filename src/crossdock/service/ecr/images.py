@@ -29,8 +29,8 @@ from crossdock.service.ecr.errors import (
 )
 from crossdock.service.ecr.repositories import RepositoryService, tag_is_immutable
 from crossdock.service.ecr.stores import EcrStores
-from crossdock.service.errors import InvalidParameterError
-from crossdock.storage.errors import ImageInUseError
+from crossdock.service.errors import ConflictError, InvalidParameterError
+from crossdock.storage.errors import BlobNotFoundError, ImageInUseError
 from crossdock.storage.registry_store import (
     ImageRecord,
     NewImage,
@@ -52,6 +52,21 @@ class ManifestInvalidError(InvalidParameterError):
         super().__init__(
             "Invalid parameter at 'imageManifest' failed to satisfy constraint: "
             f"'Invalid manifest: {error.message}'"
+        )
+
+
+class BlobReferencedError(ConflictError):
+    """A blob cannot be deleted from a repository while images there reference it."""
+
+    code = "BlobReferencedByImages"
+
+    def __init__(self, digest: str, images: Sequence[str], name: str, registry_id: str) -> None:
+        self.digest, self.images = digest, tuple(images)
+        shown = ", ".join(self.images[:10]) + (", ..." if len(self.images) > 10 else "")
+        super().__init__(
+            f"The blob with digest '{digest}' is referenced by images in the repository "
+            f"with name '{name}' in the registry with id '{registry_id}': [{shown}]. "
+            "Delete those images first; a blob is removed when no image references it."
         )
 
 
@@ -197,7 +212,12 @@ class ImageService:
             children=tuple(str(c.digest) for c in manifest.manifests),
         )
         rule = TagRule.KEEP if tag and tag_is_immutable(repository.settings, tag) else TagRule.MOVE
-        outcome = self._stores.images.put_image(repository.id, image, tag, rule, actor.now)
+        try:
+            outcome = self._stores.images.put_image(repository.id, image, tag, rule, actor.now)
+        except BlobNotFoundError as error:  # a blob DELETE unlinked it since the check
+            raise LayersNotFoundError.for_push(
+                [error.digest], repository.name, repository.account_id
+            ) from None
         if outcome is PutOutcome.TAG_CONFLICT:
             assert tag is not None
             raise ImageTagAlreadyExistsError(tag, ref.name)
@@ -400,6 +420,23 @@ class ImageService:
             tags = removed.tags or (None,)
             deleted.extend(ImageId(removed.digest, t) for t in tags)
         return deleted, failures
+
+    def delete_blob(self, actor: Actor, ref: RepositoryRef, digest: str) -> None:
+        """Remove a blob from a repository (``/v2/`` blob DELETE; ``ecr:BatchDeleteImage``).
+
+        ECR's rule: a blob goes when no image references it. The repository's link is
+        dropped at once (its blob GET and HEAD answer 404 from then on); the bytes stay in
+        the content-addressed store, which other repositories may still link, until
+        garbage collection finds no link. LayersNotFound when the repository does not hold
+        the blob; BlobReferencedError while one of its images (config or layer) uses it.
+        """
+        authorize(self._authorizer, actor, "ecr:BatchDeleteImage", ref.arn)
+        repository = self._repositories.require(ref)
+        users = self._stores.links.unlink_blob(repository.id, digest)
+        if users is None:
+            raise LayersNotFoundError.for_layer(digest, ref.name, ref.registry_id)
+        if users:
+            raise BlobReferencedError(digest, users, ref.name, ref.registry_id)
 
 
 def _entries(image: ImageRecord, status: TagStatus) -> list[ImageId]:
