@@ -38,6 +38,12 @@ class RequestInfo:
     user_agent: str
     now: datetime
     region: str
+    operation: str = ""
+    """The API operation (the decision trail's ``eventName``); empty when the action names it."""
+    parameters: Mapping[str, object] | None = None
+    """Request parameters the decision trail may record (it keeps an allow-list of them)."""
+    protocol: str = "api"
+    """``api`` (ECR, IAM, STS) or ``v2`` (the registry data plane)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,14 @@ class StorePolicySource:
         return lookup.resource(resource_arn) if lookup is not None else None
 
 
+class DecisionRecorder(Protocol):
+    """Where a network-facing authorizer reports every decision (the decision trail)."""
+
+    def record(self, principal: Principal, decision: Decision, info: RequestInfo) -> None:
+        """Take note of ``decision``; must be cheap and must not raise."""
+        ...
+
+
 class PolicySource(Protocol):
     """Where the authorizer reads policies from (implemented over the stores)."""
 
@@ -139,9 +153,10 @@ class _CompiledPolicies:
 class Authorizer:
     """Builds the request context, gathers the policies and decides."""
 
-    def __init__(self, source: PolicySource) -> None:
+    def __init__(self, source: PolicySource, recorder: DecisionRecorder | None = None) -> None:
         self._source = source
         self._compiled = _CompiledPolicies()
+        self._recorder = recorder
 
     def decide(
         self,
@@ -157,7 +172,10 @@ class Authorizer:
         context = request_context(principal, theirs, target, info, extra or {})
         policies = self._policy_set(principal, theirs, target)
         request = Request(principal.caller(), action, resource, context)
-        return decide(request, policies)
+        decision = decide(request, policies)
+        if self._recorder is not None:
+            self._recorder.record(principal, decision, info)
+        return decision
 
     def require(
         self,

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crossdock.service.accounts import AccountAdmin
-from crossdock.service.authz import Authorizer, ResourceLookup, StorePolicySource
+from crossdock.service.authz import (
+    Authorizer,
+    DecisionRecorder,
+    ResourceLookup,
+    StorePolicySource,
+)
 from crossdock.service.credentials import StoreCredentialResolver
 from crossdock.service.iam_common import IamContext
 from crossdock.service.iam_groups import GroupOperations
@@ -70,12 +75,14 @@ def build_identity(
     box: SecretBox,
     clock: Callable[[], datetime],
     resource_lookups: Mapping[str, ResourceLookup] | None = None,
+    recorder: DecisionRecorder | None = None,
 ) -> IdentityComponents:
     """Wire the identity vertical; ``resource_lookups`` adds other services' resources
-    (``{"ecr": ...}``) to the authorizer next to ``iam``."""
+    (``{"ecr": ...}``) to the authorizer next to ``iam``; ``recorder`` gets every decision."""
     lookups: dict[str, ResourceLookup] = {"iam": IamResourceLookup(stores)}
     lookups.update(resource_lookups or {})
-    authorizer = Authorizer(StorePolicySource(IdentityPolicyLoader(stores), lookups))
+    source = StorePolicySource(IdentityPolicyLoader(stores), lookups)
+    authorizer = Authorizer(source, recorder)
     directory = IdentityDirectory(stores)
     ctx = IamContext(stores, authorizer, clock, directory)
     return IdentityComponents(
