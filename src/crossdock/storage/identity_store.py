@@ -398,6 +398,10 @@ class RoleStore(Protocol):
         """The role with unique id ``role_id``, or None."""
         ...
 
+    def list_roles(self, account_id: str) -> list[RoleRecord]:
+        """The account's roles, by name."""
+        ...
+
     def delete_role(self, role_id: str) -> None:
         """Delete a role and its tags; EntityInUseError while it has policies."""
         ...

@@ -298,6 +298,16 @@ class SqlRoleStore(SqlBase):
             row = conn.execute(select(*_ROLE_COLUMNS).where(iam_roles.c.role_id == role_id)).first()
             return None if row is None else _role(conn, row)
 
+    def list_roles(self, account_id: str) -> list[RoleRecord]:
+        """The account's roles, by name."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(*_ROLE_COLUMNS)
+                .where(iam_roles.c.account_id == account_id)
+                .order_by(iam_roles.c.name_key)
+            ).all()
+            return [_role(conn, row) for row in rows]
+
     def delete_role(self, role_id: str) -> None:
         """Delete a role and its tags; EntityInUseError while it has policies."""
         with self._write() as conn:
