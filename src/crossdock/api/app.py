@@ -28,6 +28,7 @@ from crossdock.api.wire import ApiRequest, WireProtocol
 from crossdock.auth.sigv4 import SignedRequest, SigV4Verifier
 from crossdock.service.authz import RequestInfo
 from crossdock.service.errors import AuthenticationError, InvalidParameterError, ServiceError
+from crossdock.storage.errors import StorageUnavailableError
 
 ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 MAX_API_BODY = 32 * 1024 * 1024
@@ -83,6 +84,8 @@ def aws_endpoint(services: ApiServices) -> Callable[[Request], Awaitable[Respons
             verified = services.verifier.verify(signed)
         except (AuthenticationError, InvalidParameterError) as error:
             return protocol.error_response(error, request_id)
+        except StorageUnavailableError as error:  # the credential lookup needs the database
+            return protocol.unavailable_response(error, request_id)
         client = request.client
         info = RequestInfo(
             source_ip=client.host if client else "127.0.0.1",

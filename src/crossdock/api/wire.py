@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from crossdock.api.context import CallContext
 from crossdock.service.errors import ServiceError
+from crossdock.storage.errors import StorageUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,4 +34,8 @@ class WireProtocol(Protocol):
 
     def error_response(self, error: ServiceError, request_id: str) -> Response:
         """Render an error raised before the operation ran (authentication, size, ...)."""
+        ...
+
+    def unavailable_response(self, error: StorageUnavailableError, request_id: str) -> Response:
+        """Render "a backing service is unreachable" (a temporary fault, with Retry-After)."""
         ...

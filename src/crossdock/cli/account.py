@@ -20,6 +20,7 @@ from typing import NoReturn
 
 import click
 
+from crossdock.cli.db import database_url_option
 from crossdock.service.accounts import RootKey
 from crossdock.service.errors import AlreadyExistsError, InvalidParameterError, ServiceError
 from crossdock.service.identities import build_identity
@@ -61,6 +62,7 @@ def account() -> None:
     help="Reuse an existing account: print its first active root key.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the key as one JSON object.")
+@database_url_option
 def create(
     account_id: str,
     data_dir: Path | None,
@@ -68,13 +70,14 @@ def create(
     ou_path: str | None,
     if_not_exists: bool,
     as_json: bool,
+    database_url: str | None,
 ) -> None:
     """Create ACCOUNT_ID and print its root user's access key."""
     if not (len(account_id) == 12 and account_id.isascii() and account_id.isdigit()):
         _fail(f"`{account_id}` is not a valid account id: use exactly 12 digits", USAGE_ERROR)
     if ou_path is not None and org_id is None:
         _fail("--ou-path needs --org-id", USAGE_ERROR)
-    engine, box = open_data_dir(data_dir or default_data_dir())
+    engine, box = open_data_dir(data_dir or default_data_dir(), url=database_url)
     try:
         identity = build_identity(sql_identity_stores(engine), box, lambda: datetime.now(UTC))
         key = identity.accounts.create_account(account_id, org_id, ou_path, exist_ok=if_not_exists)

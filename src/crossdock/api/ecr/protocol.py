@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from starlette.responses import Response
 
 from crossdock.api.context import CallContext
-from crossdock.api.ecr.errors import error_response, json_response, server_error, wire_error
+from crossdock.api.ecr.errors import (
+    WireError,
+    error_response,
+    json_response,
+    server_error,
+    wire_error,
+)
 from crossdock.api.ecr.model import EcrModel
 from crossdock.api.ecr.operations import OPERATIONS
 from crossdock.api.ecr.services import EcrServices
 from crossdock.api.ecr.validation import SerializationError, Validator
+from crossdock.api.unavailable import unavailable_message, with_retry_after
 from crossdock.api.wire import ApiRequest
 from crossdock.service.ecr.common import Actor
 from crossdock.service.errors import ServiceError
+from crossdock.storage.errors import StorageUnavailableError
 
 _log = logging.getLogger(__name__)
 
@@ -58,9 +67,13 @@ class EcrProtocol:
             operation = self._operation(request.headers.get("x-amz-target", ""))
             params = self._validator.validate(operation, _decode(request.body))
             handler = OPERATIONS[operation]
-            result = handler(self._services, Actor(ctx.principal, ctx.info), params)
+            # The operation and its parameters go to the decision trail with the request.
+            info = replace(ctx.info, operation=operation, parameters=params)
+            result = handler(self._services, Actor(ctx.principal, info), params)
         except ServiceError as error:
             return self.error_response(error, ctx.request_id)
+        except StorageUnavailableError as error:
+            return self.unavailable_response(error, ctx.request_id)
         except Exception:
             _log.exception("ECR %s failed", request.headers.get("x-amz-target"))
             return error_response(server_error(), ctx.request_id)
@@ -69,6 +82,11 @@ class EcrProtocol:
     def error_response(self, error: ServiceError, request_id: str) -> Response:
         """Render ``error`` per the ECR error table."""
         return error_response(wire_error(error), request_id)
+
+    def unavailable_response(self, error: StorageUnavailableError, request_id: str) -> Response:
+        """HTTP 500 ``ServerException`` with ``Retry-After`` (``api/unavailable.py``)."""
+        wire = WireError(500, "ServerException", unavailable_message(error), {})
+        return with_retry_after(error_response(wire, request_id), error)
 
     def _operation(self, target: str) -> str:
         name = target[len(self._prefix) :] if target.startswith(self._prefix) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,16 +24,20 @@ from crossdock.api.query.errors import (
     IAM_NAMESPACE,
     INTERNAL_FAILURE,
     STS_NAMESPACE,
+    WireError,
+    error_body,
     error_response,
     xml_response,
 )
 from crossdock.api.query.iam_ops import IAM_OPERATIONS
 from crossdock.api.query.shapes import ParsedValue, parse_input, render_output
 from crossdock.api.query.sts_ops import STS_OPERATIONS
+from crossdock.api.unavailable import unavailable_message, with_retry_after
 from crossdock.api.wire import ApiRequest
 from crossdock.service.errors import InvalidParameterError, ServiceError
 from crossdock.service.identities import IdentityService
 from crossdock.service.sts import StsService
+from crossdock.storage.errors import StorageUnavailableError
 
 _log = logging.getLogger(__name__)
 
@@ -124,11 +128,16 @@ class QueryProtocol:
                 )
             operation = service.operation(form.get("Action"), form.get("Version"))
             params = parse_input(form, operation.input_shape)
-            result = service.operations[operation.name](ctx, params)
+            # The operation and its parameters go to the decision trail with the request.
+            info = replace(ctx.info, operation=operation.name, parameters=params)
+            call = CallContext(ctx.principal, info, ctx.request_id)
+            result = service.operations[operation.name](call, params)
             body = _result_body(operation, result, namespace, ctx.request_id)
             return xml_response(body, 200, ctx.request_id)
         except ServiceError as error:
             return error_response(error, namespace, ctx.request_id)
+        except StorageUnavailableError as error:
+            return _unavailable(error, namespace, ctx.request_id)
         except Exception:
             _log.exception("internal failure in a Query request (request id %s)", ctx.request_id)
             failure = ServiceError("internal failure", code=INTERNAL_FAILURE)
@@ -137,6 +146,16 @@ class QueryProtocol:
     def error_response(self, error: ServiceError, request_id: str) -> Response:
         """Render an error raised before the operation ran (authentication, size, ...)."""
         return error_response(error, IAM_NAMESPACE, request_id)
+
+    def unavailable_response(self, error: StorageUnavailableError, request_id: str) -> Response:
+        """HTTP 503 ``ServiceUnavailable`` with ``Retry-After`` (``api/unavailable.py``)."""
+        return _unavailable(error, IAM_NAMESPACE, request_id)
+
+
+def _unavailable(error: StorageUnavailableError, namespace: str, request_id: str) -> Response:
+    wire = WireError("ServiceUnavailable", 503, unavailable_message(error))
+    body = error_body(wire, namespace, request_id)
+    return with_retry_after(xml_response(body, wire.status, request_id), error)
 
 
 def _result_body(

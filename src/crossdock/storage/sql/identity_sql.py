@@ -1,8 +1,9 @@
 """The SQL identity store: transactions, accounts and Organizations, tags, keys, sessions.
 
 Each public method runs in its own transaction. Writes that first read (quotas, conflict
-checks) take SQLite's write lock up front (``BEGIN IMMEDIATE``), so two processes on one
-data dir cannot both pass a check and then both write.
+checks) take the identity writer lock up front (``dialect.begin_exclusive``: SQLite's
+``BEGIN IMMEDIATE``, an advisory lock on PostgreSQL), so two processes sharing a database
+cannot both pass a check and then both write.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from crossdock.storage.identity_store import (
     SessionRecord,
     Tags,
 )
+from crossdock.storage.sql.dialect import begin_exclusive, is_sqlite
+from crossdock.storage.sql.engine import raw_errors
 from crossdock.storage.sql.identity_tables import (
     access_keys,
     accounts,
@@ -71,7 +74,7 @@ class SqlBase:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._sqlite = engine.dialect.name == "sqlite"
+        self._sqlite = is_sqlite(engine)
         self._generation_lock = threading.Lock()
         self._generation_conn: PoolProxiedConnection | None = None
         self._generation_pid = 0
@@ -85,8 +88,7 @@ class SqlBase:
     def _append(self) -> Iterator[Connection]:
         """A write transaction that holds the write lock from its first statement."""
         with self._engine.connect() as conn:
-            if self._sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            begin_exclusive(conn)
             yield conn
             conn.commit()
 
@@ -111,16 +113,17 @@ class SqlBase:
         return. On SQLite it uses one long-lived connection of its own instead (see
         :meth:`_sqlite_generation`).
         """
-        if self._sqlite:
-            return self._sqlite_generation()
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(_GENERATION_SQL)
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            raw.close()
+        with raw_errors(self._engine):
+            if self._sqlite:
+                return self._sqlite_generation()
+            raw = self._engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute(_GENERATION_SQL)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                raw.close()
         return int(row[0]) if row else 0
 
     def _sqlite_generation(self) -> int:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from crossdock.storage.sql.dialect import ordered_string
 from crossdock.storage.sql.schema import metadata
 
 organizations = Table(
@@ -98,7 +99,7 @@ iam_users = Table(
     Column("user_id", String(32), primary_key=True),
     Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
     Column("name", String(64), nullable=False),
-    Column("name_key", String(64), nullable=False),
+    Column("name_key", ordered_string(64), nullable=False),
     Column("path", String(512), nullable=False),
     Column("boundary_arn", String(2048), nullable=True),
     Column("created_at", DateTime, nullable=False),
@@ -111,7 +112,7 @@ iam_groups = Table(
     Column("group_id", String(32), primary_key=True),
     Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
     Column("name", String(128), nullable=False),
-    Column("name_key", String(128), nullable=False),
+    Column("name_key", ordered_string(128), nullable=False),
     Column("path", String(512), nullable=False),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("account_id", "name_key"),
@@ -131,7 +132,7 @@ iam_roles = Table(
     Column("role_id", String(32), primary_key=True),
     Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
     Column("name", String(64), nullable=False),
-    Column("name_key", String(64), nullable=False),
+    Column("name_key", ordered_string(64), nullable=False),
     Column("path", String(512), nullable=False),
     Column("trust_policy", Text, nullable=False),
     Column("trust_policy_evaluated", Text, nullable=True),
@@ -150,7 +151,7 @@ iam_managed_policies = Table(
     Column("account_id", String(12), ForeignKey("accounts.account_id"), nullable=False),
     Column("arn", String(2048), nullable=False, unique=True),
     Column("name", String(128), nullable=False),
-    Column("name_key", String(128), nullable=False),
+    Column("name_key", ordered_string(128), nullable=False),
     Column("path", String(512), nullable=False),
     Column("description", String(1000), nullable=False, default=""),
     Column("default_version_id", String(16), nullable=False),
@@ -178,7 +179,7 @@ iam_inline_policies = Table(
     "iam_inline_policies",
     metadata,
     Column("owner_id", String(32), nullable=False),
-    Column("name", String(128), nullable=False),
+    Column("name", ordered_string(128), nullable=False),
     Column("document", Text, nullable=False),
     PrimaryKeyConstraint("owner_id", "name"),
 )

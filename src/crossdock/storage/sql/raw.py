@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.sql.expression import Executable
 
+from crossdock.storage.sql.engine import raw_errors
+
 
 @lru_cache(maxsize=64)
 def _row_type(names: tuple[str, ...]) -> Any:
@@ -61,29 +63,31 @@ class RawStatement:
 
     def rows(self, engine: Engine, values: Mapping[str, Any]) -> list[Any]:
         """Run a query; its rows, read by column name as attributes."""
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
+        with raw_errors(engine):
+            connection = engine.raw_connection()
             try:
-                cursor.execute(self.sql, self.parameters(values))
-                found = cursor.fetchall()
-                names = tuple(column[0] for column in cursor.description or ())
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self.sql, self.parameters(values))
+                    found = cursor.fetchall()
+                    names = tuple(column[0] for column in cursor.description or ())
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool, which rolls the read back
+                connection.close()  # back to the pool, which rolls the read back
         row_type = _row_type(names)
         return [row_type._make(row) for row in found]
 
     def commit(self, engine: Engine, values: Mapping[str, Any]) -> None:
         """Run a write in a transaction of its own and commit it."""
-        connection = engine.raw_connection()
-        try:
-            cursor = connection.cursor()
+        with raw_errors(engine):
+            connection = engine.raw_connection()
             try:
-                cursor.execute(self.sql, self.parameters(values))
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self.sql, self.parameters(values))
+                finally:
+                    cursor.close()
+                connection.commit()
             finally:
-                cursor.close()
-            connection.commit()
-        finally:
-            connection.close()  # on an error the pool rolls the transaction back
+                connection.close()  # on an error the pool rolls the transaction back
