@@ -11,6 +11,7 @@ worker thread (``starlette.concurrency.run_in_threadpool``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ from types import TracebackType
 from typing import Protocol
 
 from crossdock.oci.digest import Digest
+
+UPLOAD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+"""What an upload session id may look like (every store rejects anything else)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +115,13 @@ class BlobStore(Protocol):
 
     def delete_upload(self, upload_id: str) -> bool:
         """Discard an upload session and its bytes; False when there was none."""
+        ...
+
+
+class BlobUrls(Protocol):
+    """A store whose blobs clients can download directly (S3: presigned URLs)."""
+
+    def download_url(self, digest: Digest, expires_in: int = ...) -> str:
+        """A URL that serves the blob's bytes (``Range`` too) without credentials, for a
+        while; the blob must exist (this is not checked)."""
         ...

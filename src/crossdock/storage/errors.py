@@ -7,7 +7,10 @@ CrossdockError
     ├── UploadNotFoundError      no upload session has that id
     ├── UploadOffsetError        a write does not start where the upload ends
     ├── IntegrityConflictError   a uniqueness rule refused a write (name taken, ...)
-    └── ImageInUseError          an index still references the image
+    ├── ImageInUseError          an index still references the image
+    ├── DataDirError             a directory is not a usable crossdock data dir
+    └── StorageUnavailableError  the database (or object store) cannot be reached now
+        └── BlobStoreUnavailableError  the object store (S3) cannot be reached now
 """
 
 from __future__ import annotations
@@ -66,3 +69,30 @@ class ImageInUseError(StorageError):
         self.digest = digest
         self.parents = parents
         super().__init__(f"image `{digest}` is referenced by {', '.join(parents)}")
+
+
+class DataDirError(StorageError):
+    """The directory is not a crossdock data dir this version can open as it is."""
+
+
+class StorageUnavailableError(StorageError):
+    """A backing service (``service``: "database", "object store") cannot serve right now.
+
+    The request may succeed when retried: the API answers 503 (``ServerException`` on the
+    ECR API) with ``Retry-After: <retry_after>``.
+    """
+
+    def __init__(self, service: str, reason: str, retry_after: int = 1) -> None:
+        self.service = service
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(f"the {service} is unavailable: {reason}")
+
+
+class BlobStoreUnavailableError(StorageUnavailableError):
+    """The object store holding the blobs (S3 or compatible) cannot serve right now."""
+
+    SERVICE = "object store"
+
+    def __init__(self, reason: str, retry_after: int = 1) -> None:
+        super().__init__(self.SERVICE, reason, retry_after)

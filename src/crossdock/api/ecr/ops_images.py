@@ -171,9 +171,12 @@ def render_digest_ok(digest: str) -> bool:
 
 
 def get_download_url_for_layer(services: EcrServices, actor: Actor, params: Params) -> Result:
-    """GetDownloadUrlForLayer: a URL on this server's ``/v2/`` that serves the blob."""
+    """GetDownloadUrlForLayer: a presigned URL of the blob store (S3, as ECR), else a URL
+    on this server's ``/v2/`` that serves the blob."""
     ref = _ref(actor, params)
     digest = params["layerDigest"]
-    services.layers.locate(actor, ref, digest, BlobAccess.REFERENCED)
-    url = services.addressing.blob_url(ref.registry_id, ref.region, ref.name, digest)
+    _, blob = services.layers.locate(actor, ref, digest, BlobAccess.REFERENCED)
+    url = services.layers.direct_url(blob)
+    if url is None:
+        url = services.addressing.blob_url(ref.registry_id, ref.region, ref.name, digest)
     return {"downloadUrl": url, "layerDigest": digest}
