@@ -31,15 +31,20 @@ from crossdock.service.ecr.errors import (
 from crossdock.service.ecr.repositories import RepositoryService
 from crossdock.service.ecr.stores import EcrStores
 from crossdock.service.errors import AccessDeniedError, ConflictError, NotFoundError
-from crossdock.storage.blobs import BlobInfo
+from crossdock.storage.blobs import BlobInfo, BlobUrls
 from crossdock.storage.errors import BlobDigestMismatchError
 from crossdock.storage.errors import UploadNotFoundError as StoredUploadMissing
+from crossdock.storage.errors import UploadOffsetError as StoredOffsetConflict
 from crossdock.storage.registry_store import RepositoryRecord, UploadRecord
 
 PART_SIZE = 10 * 1024 * 1024
 """The ``partSize`` InitiateLayerUpload suggests."""
 MAX_PART = 20_971_520
 MIN_INNER_PART = 5 * 1024 * 1024
+PIN_LEASE = 3600.0
+"""Seconds a pin keeps a blob from garbage collection if its writer dies (docs/gc.md)."""
+LINK_REFRESH = 60.0
+"""A blob HEAD marks its link used when it was last used longer ago than this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +103,19 @@ class LayerService:
     """Uploads and blob access, each authorized on the repository ARN first."""
 
     def __init__(
-        self, stores: EcrStores, authorizer: Authorizer, repositories: RepositoryService
+        self,
+        stores: EcrStores,
+        authorizer: Authorizer,
+        repositories: RepositoryService,
+        link_refresh: float = LINK_REFRESH,
+        *,
+        blob_urls: BlobUrls | None = None,
     ) -> None:
         self._stores = stores
         self._authorizer = authorizer
         self._repositories = repositories
+        self._link_refresh = link_refresh
+        self._blob_urls = blob_urls
 
     # --- uploads --------------------------------------------------------------------------
 
@@ -155,17 +168,24 @@ class LayerService:
             writer = self._stores.blobs.resume_upload(upload_id)
         except StoredUploadMissing:
             raise UploadNotFoundError(upload_id, ref.name, ref.registry_id) from None
-        with writer:
-            start = writer.size
-            if first_byte is not None and first_byte != start:
-                reason = f"the part starts at byte {first_byte}, not at byte {start}"
-                raise InvalidLayerPartError(upload_id, ref.name, ref.registry_id, start - 1, reason)
-            try:
-                for chunk in chunks:
-                    writer.write(chunk)
-            finally:
-                size = writer.size
-                self._stores.uploads.record_part(upload_id, size, size - start, actor.now)
+        try:
+            with writer:
+                start = writer.size
+                if first_byte is not None and first_byte != start:
+                    reason = f"the part starts at byte {first_byte}, not at byte {start}"
+                    last = start - 1
+                    raise InvalidLayerPartError(upload_id, ref.name, ref.registry_id, last, reason)
+                try:
+                    for chunk in chunks:
+                        writer.write(chunk)
+                finally:
+                    size = writer.size
+                    self._stores.uploads.record_part(upload_id, size, size - start, actor.now)
+        except StoredOffsetConflict as error:  # a shared store: another node wrote meanwhile
+            reason = "another request wrote to the upload at the same time"
+            last = error.size - 1
+            conflict = InvalidLayerPartError(upload_id, ref.name, ref.registry_id, last, reason)
+            raise conflict from None
         return Upload(upload_id, repository, size)
 
     def complete(
@@ -192,13 +212,18 @@ class LayerService:
         inner = record.smallest_inner_part
         if rules.min_inner_part and inner is not None and inner < rules.min_inner_part:
             raise LayerPartTooSmallError(upload_id, inner, rules.min_inner_part)
-        blob, actual = self._commit(upload_id, wanted)
-        if blob is None:
-            raise InvalidLayerError(upload_id, actual or "unknown")
-        self._stores.uploads.delete_upload(upload_id)
-        linked = not self._stores.links.link_blob(
-            repository.id, str(blob.digest), blob.size, actor.now
-        )
+        # Pinned before the commit, which may keep bytes already stored: garbage collection
+        # must not delete them before the link exists (docs/gc.md, race (a)).
+        links = self._stores.links
+        pin = links.pin_blobs([str(digest) for digest in wanted], actor.now, PIN_LEASE)
+        try:
+            blob, actual = self._commit(upload_id, wanted)
+            if blob is None:
+                raise InvalidLayerError(upload_id, actual or "unknown")
+            self._stores.uploads.delete_upload(upload_id)
+            linked = not links.link_blob(repository.id, str(blob.digest), blob.size, actor.now)
+        finally:
+            links.unpin_blobs(pin)
         if linked and rules.error_if_linked:
             raise LayerAlreadyExistsError(str(blob.digest), ref.name, ref.registry_id)
         return CompletedLayer(repository, blob, linked)
@@ -249,12 +274,22 @@ class LayerService:
         repository = self._repositories.require(target)
         try:
             authorize(self._authorizer, actor, "ecr:BatchGetImage", source.arn)
-            _, blob = self.locate(actor, source, digest, BlobAccess.REFERENCED)
-        except (AccessDeniedError, NotFoundError, ConflictError):
+        except AccessDeniedError:
             return None
-        if self._stores.blobs.stat(blob.digest) is None:
-            return None
-        fresh = self._stores.links.link_blob(repository.id, digest, blob.size, actor.now)
+        links = self._stores.links
+        # Pinned before the checks, so the blob cannot be collected before it is linked
+        # (docs/gc.md, race (b)).
+        pin = links.pin_blobs([digest], actor.now, PIN_LEASE)
+        try:
+            try:
+                _, blob = self.locate(actor, source, digest, BlobAccess.REFERENCED)
+            except (AccessDeniedError, NotFoundError, ConflictError):
+                return None
+            if self._stores.blobs.stat(blob.digest) is None:
+                return None
+            fresh = links.link_blob(repository.id, digest, blob.size, actor.now)
+        finally:
+            links.unpin_blobs(pin)
         return CompletedLayer(repository, blob, not fresh)
 
     # --- blob access ----------------------------------------------------------------------
@@ -265,7 +300,12 @@ class LayerService:
         """BatchCheckLayerAvailability (``/v2/`` blob HEAD): which blobs the repository holds."""
         authorize(self._authorizer, actor, "ecr:BatchCheckLayerAvailability", ref.arn)
         repository = self._repositories.require(ref)
-        held = self._stores.links.linked_blobs(repository.id, list(digests))
+        # A HEAD that answers "exists" marks the link used, so that garbage collection
+        # keeps it for a grace period: the manifest that follows finds it (docs/gc.md).
+        stale_before = actor.now - self._link_refresh
+        held = self._stores.links.linked_blobs_refreshed(
+            repository.id, list(digests), actor.now, stale_before
+        )
         answers = []
         for digest in digests:
             size = held.get(digest)
@@ -292,3 +332,10 @@ class LayerService:
         if access is BlobAccess.REFERENCED and not referenced:
             raise LayerInaccessibleError(digest, ref.name, ref.registry_id)
         return repository, BlobInfo(Digest.parse(digest), size)
+
+    def direct_url(self, blob: BlobInfo) -> str | None:
+        """Where clients download ``blob`` straight from the blob store (a presigned S3 URL,
+        as ECR hands out), or None when crossdock serves the bytes itself. Call it after
+        :meth:`locate` authorized the download.
+        """
+        return None if self._blob_urls is None else self._blob_urls.download_url(blob.digest)
