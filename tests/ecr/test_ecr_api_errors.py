@@ -472,9 +472,9 @@ def test_bad_requests_get_aws_errors(server: EcrServer) -> None:
     assert unknown.status_code == 400
     assert unknown.headers["content-type"] == "application/x-amz-json-1.1"
     assert unknown.json()["__type"] == "UnknownOperationException"
-    unsupported = _raw(server, PREFIX + "PutLifecyclePolicy", b"{}")
+    unsupported = _raw(server, PREFIX + "PutRegistryPolicy", b"{}")
     assert unsupported.json()["__type"] == "UnsupportedOperationException"
-    assert "PutLifecyclePolicy" in unsupported.json()["message"]
+    assert "PutRegistryPolicy" in unsupported.json()["message"]
     malformed = _raw(server, PREFIX + "DescribeRepositories", b"{not json")
     assert (malformed.status_code, malformed.json()["__type"]) == (400, "SerializationException")
     wrong_type = _raw(server, PREFIX + "DescribeRepositories", b'{"maxResults": "ten"}')

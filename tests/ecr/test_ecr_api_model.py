@@ -36,6 +36,13 @@ T1 = {
     "UntagResource",
     "ListTagsForResource",
 }
+LIFECYCLE = {
+    "PutLifecyclePolicy",
+    "GetLifecyclePolicy",
+    "DeleteLifecyclePolicy",
+    "StartLifecyclePolicyPreview",
+    "GetLifecyclePolicyPreview",
+}
 
 
 def test_which_operations_exist() -> None:
@@ -44,11 +51,11 @@ def test_which_operations_exist() -> None:
     # backfill ones. Whatever the model holds, the T1 ones are served and the rest answer
     # UnsupportedOperation (tested below).
     assert len(model.operations) >= 58
-    assert set(OPERATIONS) == T1 | {"PutImageTagMutability"}
+    assert set(OPERATIONS) == T1 | LIFECYCLE | {"PutImageTagMutability"}
     assert set(OPERATIONS) <= set(model.operations)
     unsupported = sorted(set(model.operations) - set(OPERATIONS))
-    assert len(unsupported) == len(model.operations) - 21
-    assert "PutLifecyclePolicy" in unsupported
+    assert len(unsupported) == len(model.operations) - 26
+    assert "PutRegistryPolicy" in unsupported
 
 
 class ShapeError(AssertionError):
@@ -163,6 +170,16 @@ def test_every_operation_answers_in_its_model_shape(server: EcrServer) -> None:
     owner.untag_resource(resourceArn=arn, tagKeys=["c"])
     owner.list_tags_for_resource(resourceArn=arn)
     owner.put_image_tag_mutability(repositoryName="shapes", imageTagMutability="IMMUTABLE")
+    rules = {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any"}}]}
+    rules["rules"][0]["selection"].update(countType="imageCountMoreThan", countNumber=1)
+    rules["rules"][0]["action"] = {"type": "expire"}
+    push_image(owner, "shapes", "shape-2", "v2")
+    push_image(owner, "shapes", "shape-3", "v3")
+    owner.put_lifecycle_policy(repositoryName="shapes", lifecyclePolicyText=json.dumps(rules))
+    owner.get_lifecycle_policy(repositoryName="shapes")
+    owner.start_lifecycle_policy_preview(repositoryName="shapes")
+    owner.get_lifecycle_policy_preview(repositoryName="shapes", maxResults=1)
+    owner.delete_lifecycle_policy(repositoryName="shapes")
     owner.delete_repository(repositoryName="shapes", force=True)
 
     model = server.protocol.model

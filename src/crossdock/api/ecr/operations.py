@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from crossdock.api.ecr import ops_images as images
+from crossdock.api.ecr import ops_lifecycle as lifecycle
 from crossdock.api.ecr import ops_repositories as repos
 from crossdock.api.ecr.services import EcrServices
 from crossdock.service.ecr.common import Actor
@@ -36,6 +37,11 @@ OPERATIONS: MappingProxyType[str, Handler] = MappingProxyType(
         "InitiateLayerUpload": images.initiate_layer_upload,
         "UploadLayerPart": images.upload_layer_part,
         "CompleteLayerUpload": images.complete_layer_upload,
+        "PutLifecyclePolicy": lifecycle.put_lifecycle_policy,
+        "GetLifecyclePolicy": lifecycle.get_lifecycle_policy,
+        "DeleteLifecyclePolicy": lifecycle.delete_lifecycle_policy,
+        "StartLifecyclePolicyPreview": lifecycle.start_lifecycle_policy_preview,
+        "GetLifecyclePolicyPreview": lifecycle.get_lifecycle_policy_preview,
     }
 )
 """Every implemented ECR operation; the model's other operations are UnsupportedOperation."""

@@ -8,6 +8,7 @@ from crossdock.storage.blobs import BlobStore
 from crossdock.storage.registry_store import (
     BlobLinkStore,
     ImageStore,
+    LifecycleStore,
     RepositoryStore,
     TokenStore,
     UploadStore,
@@ -24,3 +25,4 @@ class EcrStores:
     uploads: UploadStore
     tokens: TokenStore
     blobs: BlobStore
+    lifecycle: LifecycleStore
