@@ -4,7 +4,8 @@
 * :class:`ImageStore`: images (manifests), tags, and what each image references;
 * :class:`BlobLinkStore`: which blobs each repository holds, and which images use them;
 * :class:`UploadStore`: upload sessions (the bytes are in the blob store);
-* :class:`TokenStore`: GetAuthorizationToken passwords.
+* :class:`TokenStore`: GetAuthorizationToken passwords;
+* :class:`LifecycleStore`: lifecycle policies and their previews.
 
 Every write is one transaction: it happens whole or not at all. Times are epoch seconds.
 """
@@ -78,6 +79,10 @@ class RepositoryStore(Protocol):
         self, account_id: str, region: str, after: str | None, limit: int
     ) -> list[RepositoryRecord]:
         """Up to ``limit`` repositories in name order, starting after the name ``after``."""
+        ...
+
+    def account_repositories(self, account_id: str) -> list[RepositoryRecord]:
+        """Every repository of ``account_id``, in every region, by (region, name)."""
         ...
 
     def delete_repository(self, repository_id: int, force: bool) -> bool:
@@ -184,7 +189,10 @@ class ImageStore(Protocol):
     def put_image(
         self, repository_id: int, image: NewImage, tag: str | None, rule: TagRule, now: float
     ) -> PutOutcome:
-        """Store the image if new, then point ``tag`` at it per ``rule`` (one transaction)."""
+        """Store the image if new, then point ``tag`` at it per ``rule`` (one transaction).
+
+        Raises BlobNotFoundError when a new image's blob is not linked to the repository.
+        """
         ...
 
     def get_image(self, repository_id: int, digest: str) -> ImageRecord | None:
@@ -230,12 +238,37 @@ class BlobLinkStore(Protocol):
         """Of ``digests``, those the repository holds, with their sizes."""
         ...
 
+    def linked_blobs_refreshed(
+        self, repository_id: int, digests: Sequence[str], now: float, stale_before: float
+    ) -> dict[str, int]:
+        """As :meth:`linked_blobs`; links last used before ``stale_before`` are used ``now``
+        (a blob HEAD keeps the link from garbage collection, docs/gc.md)."""
+        ...
+
+    def pin_blobs(self, digests: Sequence[str], now: float, lease: float) -> str:
+        """Keep the blobs from garbage collection until unpinned (or ``now + lease``);
+        returns the pin's id. Waits for a collection in progress on one of them."""
+        ...
+
+    def unpin_blobs(self, pin_id: str) -> None:
+        """Release a pin."""
+        ...
+
     def blob_media_type(self, repository_id: int, digest: str) -> str | None:
         """The media type an image of the repository gives the blob; None if unreferenced."""
         ...
 
     def blob_size(self, digest: str) -> int | None:
         """The size of a committed blob, whichever repository holds it."""
+        ...
+
+    def unlink_blob(self, repository_id: int, digest: str) -> tuple[str, ...] | None:
+        """Drop the repository's link to the blob unless one of its images references it.
+
+        Returns the digests of the referencing images (nothing changed when non-empty),
+        an empty tuple when the link was dropped, None when the repository held no such
+        blob. The bytes stay until garbage collection finds no link.
+        """
         ...
 
     def orphan_blobs(self, limit: int) -> list[str]:
@@ -312,4 +345,95 @@ class TokenStore(Protocol):
 
     def purge_tokens(self, now: float) -> int:
         """Delete expired tokens; return how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LifecyclePolicyRecord:
+    """A repository's lifecycle policy (stored as given) and when it last ran."""
+
+    repository_id: int
+    text: str
+    updated_at: float
+    last_evaluated_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleTarget:
+    """A repository with a lifecycle policy: what a lifecycle run works through."""
+
+    repository_id: int
+    account_id: str
+    region: str
+    name: str
+    policy: LifecyclePolicyRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LifecyclePreviewEntry:
+    """One image a lifecycle policy preview expires."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: float
+    rule_priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class LifecyclePreviewRecord:
+    """The latest lifecycle policy preview of a repository."""
+
+    repository_id: int
+    text: str
+    status: str
+    """``IN_PROGRESS``, ``COMPLETE`` or ``FAILED``."""
+    started_at: float
+    entries: tuple[LifecyclePreviewEntry, ...]
+
+
+class LifecycleStore(Protocol):
+    """Lifecycle policies and their previews, one of each per repository."""
+
+    def get_lifecycle_policy(self, repository_id: int) -> LifecyclePolicyRecord | None:
+        """The policy, or None."""
+        ...
+
+    def put_lifecycle_policy(self, repository_id: int, text: str, now: float) -> None:
+        """Set or replace the policy (a new policy has not been evaluated yet)."""
+        ...
+
+    def delete_lifecycle_policy(self, repository_id: int) -> LifecyclePolicyRecord | None:
+        """Remove the policy; return what was removed, or None when there was none."""
+        ...
+
+    def lifecycle_evaluated(self, repository_id: int, text: str, now: float) -> bool:
+        """Record that the policy ``text`` ran at ``now``; False if the policy changed."""
+        ...
+
+    def lifecycle_targets(self, after: int | None, limit: int) -> list[LifecycleTarget]:
+        """Up to ``limit`` repositories with a policy, by repository id after ``after``."""
+        ...
+
+    def begin_lifecycle_preview(
+        self, repository_id: int, text: str, now: float, stale_before: float
+    ) -> bool:
+        """Replace the preview with an ``IN_PROGRESS`` one for ``text``.
+
+        False (changing nothing) while another preview, started after ``stale_before``,
+        is still ``IN_PROGRESS``.
+        """
+        ...
+
+    def finish_lifecycle_preview(
+        self,
+        repository_id: int,
+        started_at: float,
+        status: str,
+        entries: Sequence[LifecyclePreviewEntry],
+    ) -> None:
+        """Store the result of the preview begun at ``started_at`` (if it is still current)."""
+        ...
+
+    def get_lifecycle_preview(self, repository_id: int) -> LifecyclePreviewRecord | None:
+        """The latest preview, or None."""
         ...

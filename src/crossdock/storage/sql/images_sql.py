@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    bindparam,
     case,
     delete,
     exists,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from crossdock.storage.errors import ImageInUseError
+from crossdock.storage.errors import BlobNotFoundError, ImageInUseError
 from crossdock.storage.registry_store import (
     DeletedImage,
     ImageRecord,
@@ -28,7 +30,9 @@ from crossdock.storage.registry_store import (
     TagRule,
     UploadRecord,
 )
+from crossdock.storage.sql.raw import RawStatement
 from crossdock.storage.sql.registry_tables import (
+    blob_pins,
     blobs,
     image_blobs,
     image_children,
@@ -78,6 +82,32 @@ class SqlImageStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # The manifest lookups of every pull run as prebuilt statements (see raw.py).
+        in_repository = images.c.repository_id == bindparam("repository_id")
+        self._by_digest = RawStatement.compile(
+            engine, select(images).where(in_repository, images.c.digest == bindparam("digest"))
+        )
+        self._by_tag = RawStatement.compile(
+            engine,
+            select(images)
+            .join(image_tags, image_tags.c.image_id == images.c.id)
+            .where(
+                image_tags.c.repository_id == bindparam("repository_id"),
+                image_tags.c.tag == bindparam("tag"),
+            ),
+        )
+        self._tags_of = RawStatement.compile(
+            engine,
+            select(image_tags.c.tag)
+            .where(image_tags.c.image_id == bindparam("image_id"))
+            .order_by(image_tags.c.tagged_at.desc(), image_tags.c.tag),
+        )
+
+    def _one(self, rows: list[Any]) -> ImageRecord | None:
+        if not rows:
+            return None
+        tags = self._tags_of.rows(self._engine, {"image_id": rows[0].id})
+        return _record(rows[0], tuple(row.tag for row in tags))
 
     def put_image(
         self, repository_id: int, image: NewImage, tag: str | None, rule: TagRule, now: float
@@ -92,6 +122,7 @@ class SqlImageStore:
             ).scalar_one_or_none()
             created = image_id is None
             if image_id is None:
+                _require_links(conn, repository_id, [d for d, _ in image.blobs])
                 image_id = self._insert(conn, repository_id, image, now)
             if tag is None:
                 return PutOutcome.CREATED if created else PutOutcome.UNCHANGED
@@ -154,23 +185,13 @@ class SqlImageStore:
 
     def get_image(self, repository_id: int, digest: str) -> ImageRecord | None:
         """Lookup by (repository, digest)."""
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(images).where(
-                    images.c.repository_id == repository_id, images.c.digest == digest
-                )
-            ).first()
-            return None if row is None else _records(conn, [row])[0]
+        values = {"repository_id": repository_id, "digest": digest}
+        return self._one(self._by_digest.rows(self._engine, values))
 
     def resolve_tag(self, repository_id: int, tag: str) -> ImageRecord | None:
         """Lookup through the tag table."""
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(images)
-                .join(image_tags, image_tags.c.image_id == images.c.id)
-                .where(image_tags.c.repository_id == repository_id, image_tags.c.tag == tag)
-            ).first()
-            return None if row is None else _records(conn, [row])[0]
+        values = {"repository_id": repository_id, "tag": tag}
+        return self._one(self._by_tag.rows(self._engine, values))
 
     def list_images(self, repository_id: int, after: int | None, limit: int) -> list[ImageRecord]:
         """A page of images in push (id) order."""
@@ -246,6 +267,23 @@ class SqlImageStore:
             return _records(conn, rows)
 
 
+def _require_links(conn: Connection, repository_id: int, digests: Sequence[str]) -> None:
+    """Under the repository lock: every blob is still linked (a blob DELETE may have won)."""
+    if not digests:
+        return
+    held = set(
+        conn.execute(
+            select(repository_blobs.c.digest).where(
+                repository_blobs.c.repository_id == repository_id,
+                repository_blobs.c.digest.in_(list(set(digests))),
+            )
+        ).scalars()
+    )
+    for digest in digests:
+        if digest not in held:
+            raise BlobNotFoundError(digest)
+
+
 def _parents(conn: Connection, repository_id: int, digest: str) -> tuple[str, ...]:
     rows = conn.execute(
         select(images.c.digest)
@@ -262,8 +300,14 @@ class SqlBlobLinkStore:
         self._engine = engine
 
     def link_blob(self, repository_id: int, digest: str, size: int, now: float) -> bool:
-        """Record the blob globally (once) and in the repository."""
+        """Record the blob globally (once) and in the repository.
+
+        The repository's write lock is taken first, so two uploads of the same blob into
+        the same repository (a client retrying, parallel pushes) link it once, cleanly.
+        """
         with self._engine.begin() as conn:
+            if not lock_repository(conn, repository_id):
+                return False  # the repository was deleted meanwhile: nothing to link into
             known = conn.execute(
                 select(blobs.c.digest).where(blobs.c.digest == digest)
             ).scalar_one_or_none()
@@ -280,13 +324,74 @@ class SqlBlobLinkStore:
                 )
             ).scalar_one_or_none()
             if linked is not None:
+                conn.execute(
+                    update(repository_blobs)
+                    .where(
+                        repository_blobs.c.repository_id == repository_id,
+                        repository_blobs.c.digest == digest,
+                    )
+                    .values(last_used_at=now)
+                )
                 return False
             conn.execute(
                 insert(repository_blobs).values(
-                    repository_id=repository_id, digest=digest, created_at=now
+                    repository_id=repository_id, digest=digest, created_at=now, last_used_at=now
                 )
             )
         return True
+
+    def linked_blobs_refreshed(
+        self, repository_id: int, digests: Sequence[str], now: float, stale_before: float
+    ) -> dict[str, int]:
+        """As :meth:`linked_blobs`, and the links last used before ``stale_before`` are
+        marked used ``now`` (a write only then: the common answer is one read)."""
+        if not digests:
+            return {}
+        last_used = func.coalesce(repository_blobs.c.last_used_at, repository_blobs.c.created_at)
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(blobs.c.digest, blobs.c.size, last_used.label("last_used"))
+                .join(repository_blobs, repository_blobs.c.digest == blobs.c.digest)
+                .where(
+                    repository_blobs.c.repository_id == repository_id,
+                    blobs.c.digest.in_(list(set(digests))),
+                )
+            ).all()
+        stale = [row.digest for row in rows if row.last_used < stale_before]
+        if stale:  # a transaction of its own: a read one cannot always become a writer
+            with self._engine.begin() as conn:
+                conn.execute(
+                    update(repository_blobs)
+                    .where(
+                        repository_blobs.c.repository_id == repository_id,
+                        repository_blobs.c.digest.in_(stale),
+                    )
+                    .values(last_used_at=now)
+                )
+        return {str(row.digest): int(row.size) for row in rows}
+
+    def pin_blobs(self, digests: Sequence[str], now: float, lease: float) -> str:
+        """Pin the blobs until ``now + lease``: garbage collection keeps them (docs/gc.md).
+
+        The blob rows are touched first: that waits for a collection that holds one of
+        them, so a pin is never taken while its bytes are being deleted.
+        """
+        pin_id = uuid.uuid4().hex
+        wanted = sorted(set(digests))
+        if not wanted:
+            return pin_id
+        with self._engine.begin() as conn:
+            conn.execute(update(blobs).where(blobs.c.digest.in_(wanted)).values(last_used_at=now))
+            conn.execute(
+                insert(blob_pins),
+                [{"pin_id": pin_id, "digest": d, "expires_at": now + lease} for d in wanted],
+            )
+        return pin_id
+
+    def unpin_blobs(self, pin_id: str) -> None:
+        """Release a pin taken by :meth:`pin_blobs`."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(blob_pins).where(blob_pins.c.pin_id == pin_id))
 
     def linked_blobs(self, repository_id: int, digests: Sequence[str]) -> dict[str, int]:
         """Sizes of the ``digests`` the repository holds."""
@@ -319,6 +424,36 @@ class SqlBlobLinkStore:
             return conn.execute(
                 select(blobs.c.size).where(blobs.c.digest == digest)
             ).scalar_one_or_none()
+
+    def unlink_blob(self, repository_id: int, digest: str) -> tuple[str, ...] | None:
+        """Under the repository lock: drop the link unless an image of the repository
+        references the blob (then return those images' digests); None when not linked."""
+        with self._engine.begin() as conn:
+            lock_repository(conn, repository_id)
+            linked = conn.execute(
+                select(repository_blobs.c.digest).where(
+                    repository_blobs.c.repository_id == repository_id,
+                    repository_blobs.c.digest == digest,
+                )
+            ).scalar_one_or_none()
+            if linked is None:
+                return None
+            users = tuple(
+                conn.execute(
+                    select(images.c.digest)
+                    .join(image_blobs, image_blobs.c.image_id == images.c.id)
+                    .where(images.c.repository_id == repository_id, image_blobs.c.digest == digest)
+                    .order_by(images.c.id)
+                ).scalars()
+            )
+            if not users:
+                conn.execute(
+                    delete(repository_blobs).where(
+                        repository_blobs.c.repository_id == repository_id,
+                        repository_blobs.c.digest == digest,
+                    )
+                )
+            return users
 
     def orphan_blobs(self, limit: int) -> list[str]:
         """Blobs no repository links to."""

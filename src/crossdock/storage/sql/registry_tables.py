@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from crossdock.storage.sql.dialect import free_text, ordered_string
 from crossdock.storage.sql.schema import metadata
 
 _CASCADE = "CASCADE"
@@ -31,8 +32,8 @@ repositories = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("account_id", String(12), nullable=False),
-    Column("region", String(32), nullable=False),
-    Column("name", String(256), nullable=False),
+    Column("region", ordered_string(32), nullable=False),
+    Column("name", ordered_string(256), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("tag_mutability", String(32), nullable=False),
     Column("mutability_filters", Text, nullable=False, default="[]"),
@@ -68,8 +69,11 @@ blobs = Table(
     Column("digest", String(140), primary_key=True),
     Column("size", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
 )
-"""Every committed blob the metadata knows (the blob store holds the bytes)."""
+"""Every committed blob the metadata knows (the blob store holds the bytes).
+``last_used_at`` (NULL: ``created_at``) is when an upload or mount last pinned it
+(garbage collection's grace period, docs/gc.md)."""
 
 repository_blobs = Table(
     "ecr_repository_blobs",
@@ -82,9 +86,22 @@ repository_blobs = Table(
     ),
     Column("digest", String(140), ForeignKey("ecr_blobs.digest"), primary_key=True),
     Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float, nullable=True),
     Index("ix_ecr_repository_blobs_digest", "digest"),
 )
-"""Blobs uploaded to (or mounted into) a repository: what it may reference and serve."""
+"""Blobs uploaded to (or mounted into) a repository: what it may reference and serve.
+``last_used_at`` (NULL: ``created_at``): the last upload, mount or HEAD of it there."""
+
+blob_pins = Table(
+    "ecr_blob_pins",
+    metadata,
+    Column("pin_id", String(64), primary_key=True),
+    Column("digest", String(140), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_ecr_blob_pins_digest", "digest"),
+)
+"""Blobs an upload completion or a mount is relying on right now: garbage collection
+keeps a pinned blob (docs/gc.md). A pin outlives a crashed writer only until it expires."""
 
 images = Table(
     "ecr_images",
@@ -98,13 +115,15 @@ images = Table(
     ),
     Column("digest", String(140), nullable=False),
     Column("manifest", LargeBinary, nullable=False),
-    Column("media_type", String(256), nullable=False),
-    Column("artifact_type", String(256), nullable=True),
+    Column("media_type", free_text(256), nullable=False),
+    Column("artifact_type", free_text(256), nullable=True),
     Column("size", BigInteger, nullable=False),
     Column("pushed_at", Float, nullable=False),
     Column("subject_digest", String(140), nullable=True),
     UniqueConstraint("repository_id", "digest"),
     Index("ix_ecr_images_subject", "repository_id", "subject_digest"),
+    # Pages of a repository's images in push (id) order: migration 0004.
+    Index("ix_ecr_images_by_repository", "repository_id", "id"),
 )
 
 image_tags = Table(
@@ -116,7 +135,7 @@ image_tags = Table(
         ForeignKey("ecr_repositories.id", ondelete=_CASCADE),
         primary_key=True,
     ),
-    Column("tag", String(300), primary_key=True),
+    Column("tag", ordered_string(300), primary_key=True),
     Column("image_id", Integer, ForeignKey("ecr_images.id", ondelete=_CASCADE), nullable=False),
     Column("tagged_at", Float, nullable=False),
     Index("ix_ecr_image_tags_image", "image_id"),
@@ -127,7 +146,7 @@ image_blobs = Table(
     metadata,
     Column("image_id", Integer, ForeignKey("ecr_images.id", ondelete=_CASCADE), primary_key=True),
     Column("digest", String(140), primary_key=True),
-    Column("media_type", String(256), nullable=False),
+    Column("media_type", free_text(256), nullable=False),
     Index("ix_ecr_image_blobs_digest", "digest"),
 )
 """Which blobs each image references (config and layers): for GC and layer access."""
@@ -173,3 +192,35 @@ auth_tokens = Table(
     Index("ix_ecr_auth_tokens_expires", "expires_at"),
 )
 """GetAuthorizationToken passwords: a hash of the secret, bound to the access key."""
+
+lifecycle_policies = Table(
+    "ecr_lifecycle_policies",
+    metadata,
+    Column(
+        "repository_id",
+        Integer,
+        ForeignKey("ecr_repositories.id", ondelete=_CASCADE),
+        primary_key=True,
+    ),
+    Column("policy_text", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("last_evaluated_at", Float, nullable=True),
+)
+"""A repository's lifecycle policy, as given, and when it last ran (migration 0002)."""
+
+lifecycle_previews = Table(
+    "ecr_lifecycle_previews",
+    metadata,
+    Column(
+        "repository_id",
+        Integer,
+        ForeignKey("ecr_repositories.id", ondelete=_CASCADE),
+        primary_key=True,
+    ),
+    Column("policy_text", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("results", Text, nullable=False),
+)
+"""The latest lifecycle policy preview per repository; ``results`` is a JSON array of
+``[digest, [tags], pushed_at, rule_priority]`` (migration 0002)."""

@@ -146,6 +146,16 @@ class SqlRepositoryStore:
             query, params["after"] = self._next_page, after
         return [_record(row) for row in query.rows(self._engine, params)]
 
+    def account_repositories(self, account_id: str) -> list[RepositoryRecord]:
+        """Every repository of ``account_id``, by (region, name) (operator tools)."""
+        query = (
+            select(repositories)
+            .where(repositories.c.account_id == account_id)
+            .order_by(repositories.c.region, repositories.c.name)
+        )
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
     def delete_repository(self, repository_id: int, force: bool) -> bool:
         """Delete (cascading to images, tags, links, uploads) unless it has images."""
         with self._engine.begin() as conn:
