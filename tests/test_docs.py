@@ -47,7 +47,9 @@ def test_console_block_matches_real_output(
     doc: str, args: str, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    result = CliRunner().invoke(cli, shlex.split(args), catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, shlex.split(args), prog_name="crossdock", catch_exceptions=False
+    )
     assert _normalize(result.output) == _normalize(expected), f"{doc}: crossdock {args}"
 
 
@@ -62,3 +64,17 @@ def test_the_scenario_docs_show_the_example_file() -> None:
     assert example in blocks
     for block in blocks:
         assert load_scenario(yaml.safe_load(block)).accounts
+
+
+def test_the_cli_reference_lists_every_command() -> None:
+    """docs/cli.md is what scripts/gen_cli_reference.py writes today (regenerate it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_cli_reference", ROOT / "scripts" / "gen_cli_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert current == module.render(), "run: python scripts/gen_cli_reference.py"

@@ -24,6 +24,8 @@ ALLOWED_INTERNAL: dict[str, set[str]] = {
     "service": {"core", "policy", "oci", "storage", "auth"},
     "api": {"core", "policy", "oci", "storage", "auth", "service", "settings"},
     "cli": {"core", "policy", "oci", "storage", "auth", "service", "api", "settings"},
+    # the pytest plugin: starts servers and reads their data dir, like the CLI (not the CLI)
+    "testing": {"core", "policy", "oci", "storage", "auth", "service", "api", "settings"},
 }
 # `settings` is a top-level module, read by the composition root (api) and the CLI.
 PURE = {"core", "policy", "oci"}

@@ -24,6 +24,27 @@ class Settings:
     registry_domain: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    token_ttl: int = 43_200
+    """Seconds a GetAuthorizationToken token stays valid (ECR: 12 hours)."""
+    trail: bool = True
+    """Record every authorization decision in ``<data_dir>/trail`` (docs/trail.md)."""
+    trail_retention_days: int = 30
+    """Days of decision trail kept (today included); older day files are deleted."""
+    database_url: str | None = None
+    """``postgresql://...`` or ``sqlite:///...``; None: ``<data_dir>/crossdock.db``."""
+    key_file: Path | None = None
+    """The secret key file (every node sharing a database needs the same); None:
+    ``<data_dir>/secret.key``."""
+    blob_store: str | None = None
+    """``s3://bucket/prefix?endpoint=...&region=...``; None: ``<data_dir>/blobs``."""
+    blob_proxy: bool = False
+    """Serve blobs of an S3 store through crossdock instead of redirecting to presigned URLs."""
+    lifecycle_interval: float = 3600.0
+    """Seconds between lifecycle policy runs while serving (docs/lifecycle.md); 0: never."""
+    gc_interval: float | None = None
+    """Seconds between garbage collections while serving (docs/gc.md); None: never."""
+    gc_grace: float = 3600.0
+    """Seconds an unused blob, link or upload is kept by garbage collection (docs/gc.md)."""
 
     @property
     def scheme(self) -> str:
