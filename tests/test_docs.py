@@ -73,7 +73,8 @@ def test_the_cli_reference_lists_every_command() -> None:
     spec = importlib.util.spec_from_file_location(
         "gen_cli_reference", ROOT / "scripts" / "gen_cli_reference.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
