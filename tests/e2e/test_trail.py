@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
+import httpx
 import pytest
 from images import build_image
 from serve_process import RunningServer, start_server, stop_server
-from walkthrough import OWNER, REPO_ARN, WALKTHROUGH, client, keys, password
+from walkthrough import OWNER, REPO_ARN, WALKTHROUGH, client, keys, password, token
 
 pytestmark = pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo not installed")
 
@@ -185,3 +187,108 @@ def test_explain_last_denied_reads_the_trail(walkthrough: RunningServer) -> None
     assert lines[1] == f"the client saw: AccessDeniedException: {DENIED}"
     assert f"AWS error: AccessDeniedException: {DENIED}" in lines
     assert "smallest fix (every action is Allowed with it):" in lines
+
+
+EXPIRED = "Your authorization token has expired. Reauthenticate and try again."
+SHARING_DOC = Path(__file__).resolve().parents[2] / "docs" / "sharing-tools.md"
+
+
+def _doc_block(first_line: str) -> str:
+    """The ```text block of docs/sharing-tools.md that starts with ``first_line``."""
+    blocks = re.findall(r"```text\n(.*?)```", SHARING_DOC.read_text(), re.DOTALL)
+    return next((block for block in blocks if block.startswith(first_line)), "")
+
+
+def _varying(text: str) -> str:
+    """``text`` with what differs between runs (times, the port) made constant."""
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", text)
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
+
+
+def test_explain_last_denied_explains_an_expired_token(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--scenario", str(WALKTHROUGH), "--token-ttl", "1")
+    try:
+        secret, expires = token(server, "puller")
+        time.sleep(max(0.0, expires.timestamp() - time.time()) + 0.2)
+        url = f"{server.url}/v2/{OWNER}/example/manifests/latest"
+        answer = httpx.get(url, auth=("AWS", secret), timeout=30)
+        assert answer.status_code == 403
+        assert answer.json()["errors"][0]["code"] == "DENIED"
+        assert answer.json()["errors"][0]["message"] == EXPIRED
+        # a token id with a wrong secret is unknown: 401, and nothing is recorded
+        forged = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+        assert httpx.get(url, auth=("AWS", forged), timeout=30).status_code == 401
+        assert httpx.get(url, auth=("AWS", "garbled"), timeout=30).status_code == 401
+        [event] = _until(server, 1, "--denied")
+        time.sleep(0.6)  # the writer's next drains would show any further line
+        assert len(_trail(server, "--denied")) == 1
+    finally:
+        stop_server(server)
+
+    assert event["eventSource"] == "ecr.amazonaws.com"
+    assert event["eventName"] == "BatchGetImage"
+    assert event["errorCode"] == "ExpiredTokenException"
+    assert event["errorMessage"] == EXPIRED
+    assert event["userIdentity"]["arn"] == PULLER
+    assert event["userIdentity"]["accessKeyId"] == keys("puller")[0]
+    assert event["requestParameters"] == {
+        "repositoryName": "example",
+        "registryId": OWNER,
+        "imageTag": "latest",
+    }
+    block = event["crossdock"]
+    assert (block["decision"], block["action"], block["resource"]) == (
+        "TokenExpired",
+        "ecr:BatchGetImage",
+        REPO_ARN,
+    )
+    assert block["tokenExpiredAt"] == expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert block["registryHost"] == f"127.0.0.1:{server.port}"
+    assert block["registryEndpoint"] == server.url
+
+    data_dir = str(server.data_dir)
+    text = server.crossdock("explain", "--last-denied", "--data-dir", data_dir)
+    assert text.returncode == 0, text.stderr
+    host = f"127.0.0.1:{server.port}"
+    lines = text.stdout.splitlines()
+    assert (
+        lines[0]
+        == f"last denied: {event['eventTime']} BatchGetImage by {PULLER} from 127.0.0.1 (v2)"
+    )
+    assert lines[1] == f"the client saw: denied: {EXPIRED} (HTTP 403, code DENIED)"
+    assert lines[2] == f"whose token: {PULLER}, access key {keys('puller')[0]}"
+    assert lines[3].startswith(f"expired: {block['tokenExpiredAt']} (issued ")
+    assert "registry token from GetAuthorizationToken lasts 12 hours" in lines[4]
+    assert "--token-ttl" in lines[4]
+    fixes = [
+        f"aws ecr get-login-password --region us-east-1 --endpoint-url http://{host}"
+        f" | docker login --username AWS --password-stdin {host}",
+        f"crossdock login --registry-ids {OWNER} --endpoint-url http://{host}",
+    ]
+    assert lines[6:8] == [f"  {fix}" for fix in fixes]
+    assert "docker-credential-crossdock" in lines[8]
+    assert f'"{host}": "crossdock"' in lines[8]
+    assert lines[9] == (
+        "now: ALLOWED: the policies allow ecr:BatchGetImage now; a fresh token is all it needs"
+    )
+    shown = _doc_block("last denied: ")
+    assert _varying(text.stdout) == _varying(shown), f"docs/sharing-tools.md:\n{text.stdout}"
+
+    done = server.crossdock("explain", "--last-denied", "--data-dir", data_dir, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    explained = json.loads(done.stdout)
+    assert explained["trailEvent"] == event
+    expired = explained["tokenExpired"]
+    assert (expired["principal"], expired["accessKeyId"]) == (PULLER, keys("puller")[0])
+    assert expired["clientSaw"] == f"denied: {EXPIRED}"
+    assert expired["expiredAt"] == block["tokenExpiredAt"]
+    assert expired["fix"][:2] == fixes
+    assert explained["now"] == lines[9].removeprefix("now: ")
+    assert explained["live"]["access"] == "allowed"
+
+    trail = "".join(p.read_text() for p in sorted((server.data_dir / "trail").glob("*.jsonl")))
+    assert keys("puller")[1] not in trail
+    assert secret not in trail
+    assert forged not in trail
+    assert base64.b64encode(f"AWS:{secret}".encode()).decode() not in trail
+    assert "password" not in trail.lower()

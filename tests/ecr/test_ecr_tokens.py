@@ -9,7 +9,7 @@ import pytest
 from ecr_world import NOW, World, allow
 
 from crossdock.auth.principal import Principal, SessionInfo
-from crossdock.auth.tokens import RegistryTokens, TokenGrant, TokenRejection
+from crossdock.auth.tokens import ExpiredToken, RegistryTokens, TokenGrant, TokenRejection
 from crossdock.policy.context import PrincipalKind
 from crossdock.service.ecr.addressing import RegistryAddressing
 
@@ -30,7 +30,7 @@ def test_token_format_and_verification(world: World) -> None:
     assert grant == TokenGrant(puller.access_key_id, puller.arn, NOW + timedelta(hours=12))
     assert other_node.verify_basic(entry.authorization_token, NOW) == grant
     expired = other_node.verify_registry_password(password, NOW + timedelta(hours=12))
-    assert expired is TokenRejection.EXPIRED
+    assert expired == ExpiredToken(grant, NOW)
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,7 @@ def build_server(settings: Settings, clock: Callable[[], datetime] = system_cloc
             addressing,
             settings.region,
             clock,
+            None if trail is None else trail.record_expired_token,
         ),
     )
     app = create_api_app(api)

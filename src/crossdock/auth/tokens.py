@@ -8,7 +8,8 @@ copy of the database can be replayed as a password.
 
 A token expires 12 hours after issue (``crossdock serve --token-ttl`` can shorten that), or
 when the caller's STS session ends if sooner.
-Verification returns the access key id: the ``/v2/`` layer resolves it to the principal
+Verification returns the access key id (for an expired token too, wrapped in
+:class:`ExpiredToken`, once its secret has matched): the ``/v2/`` layer resolves it to the principal
 (through the credential resolver, so a deleted key or an ended session stops the token)
 and authorizes each request against the policies current at that moment.
 """
@@ -54,6 +55,15 @@ class TokenGrant:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiredToken:
+    """A real token past its expiry: its secret matched, so whose it was can be trusted
+    (the decision trail records it). It grants nothing (403 ``DENIED`` on ``/v2/``)."""
+
+    grant: TokenGrant
+    issued_at: datetime
+
+
 class TokenRejection(Enum):
     """Why a password does not verify."""
 
@@ -61,8 +71,6 @@ class TokenRejection(Enum):
     """Not a crossdock password at all (401 on ``/v2/``)."""
     UNKNOWN = "unknown"
     """Well-formed, but no such token or a wrong secret (401)."""
-    EXPIRED = "expired"
-    """A real token past its expiry (403 ``DENIED`` on ``/v2/``)."""
 
 
 def _hash(secret: str) -> str:
@@ -85,7 +93,7 @@ class RegistryTokens:
     ) -> None:
         self._store = store
         self._lifetime = lifetime
-        self._cache: OrderedDict[str, TokenGrant] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[TokenGrant, datetime]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._issued = 0
@@ -113,32 +121,40 @@ class RegistryTokens:
         encoded = base64.b64encode(f"AWS:{password}".encode("ascii")).decode("ascii")
         return IssuedToken(encoded, password, expires)
 
-    def verify_registry_password(self, password: str, now: datetime) -> TokenGrant | TokenRejection:
-        """The grant behind ``password``, or why it is refused."""
+    def verify_registry_password(
+        self, password: str, now: datetime
+    ) -> TokenGrant | ExpiredToken | TokenRejection:
+        """The grant behind ``password``; :class:`ExpiredToken` when the password is a real
+        token (its secret matched) past its expiry; else why it is refused."""
         match = _PASSWORD.fullmatch(password)
         if match is None:
             return TokenRejection.MALFORMED
         token_id, secret = match.groups()
         key = _hash(password)
+        # The cache is keyed by the whole password's hash: a hit is a secret already checked.
         with self._lock:
-            grant = self._cache.get(key)
-            if grant is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
                 self._cache.move_to_end(key)
-        if grant is None:
+        if cached is None:
             record = self._store.get_token(token_id)
             if record is None or not hmac.compare_digest(record.secret_hash, _hash(secret)):
                 return TokenRejection.UNKNOWN
             expires = datetime.fromtimestamp(record.expires_at, UTC)
             grant = TokenGrant(record.access_key_id, record.principal_arn, expires)
+            cached = (grant, datetime.fromtimestamp(record.issued_at, UTC))
             with self._lock:
-                self._cache[key] = grant
+                self._cache[key] = cached
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
+        grant, issued_at = cached
         if now >= grant.expires_at:
-            return TokenRejection.EXPIRED
+            return ExpiredToken(grant, issued_at)
         return grant
 
-    def verify_basic(self, credentials: str, now: datetime) -> TokenGrant | TokenRejection:
+    def verify_basic(
+        self, credentials: str, now: datetime
+    ) -> TokenGrant | ExpiredToken | TokenRejection:
         """Verify the value of ``Authorization: Basic <credentials>`` (``AWS:<password>``)."""
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True).decode("ascii")

@@ -3,7 +3,8 @@ repository, with the policies stored in the data dir, and the smallest fix.
 
 The work is :func:`crossdock.service.access.explain_live.explain_live`; this module reads
 the options and renders. ``--last-denied`` (the decision trail) supplies the principal,
-action and repository instead of the options.
+action and repository instead of the options; an expired registry token is explained by
+``explain_token.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from rich.text import Text
 
 from crossdock.cli.access_common import console, fail, format_option, open_access, source_options
+from crossdock.cli.explain_token import TokenExpiry, render_token_expiry
 from crossdock.service.access.context import AccessContext
 from crossdock.service.access.errors import AccessInputError
 from crossdock.service.access.explain_live import LiveExplanation, explain_live
@@ -60,7 +62,7 @@ def last_denied_event(
     event = TrailReader(trail_dir(data_dir or default_data_dir())).last_denied()
     if event is None:
         fail("the decision trail has no denied request (see `crossdock trail`)")
-    if not event.resource.startswith("arn:aws:ecr:"):
+    if not event.token_expired and not event.resource.startswith("arn:aws:ecr:"):
         fail(
             f"the last denied request, {event.action} on {event.resource}, is not on a "
             "repository: see `crossdock trail --denied`"
@@ -111,6 +113,20 @@ def _explain_request(
     return explain_live(context, principal, _repository(image, repository, region), action)
 
 
+def _token_expiry(event: TrailEvent, data_dir: Path | None, region: str) -> TokenExpiry:
+    """A ``TokenExpired`` event, with the live decision of its request when it named a
+    repository."""
+    if event.repository is None:
+        return TokenExpiry(event, None)
+    with open_access(data_dir, None, region) as context:
+        try:
+            ref = parse_repository_arn(event.resource)
+            live = explain_live(context, event.principal_arn, ref, event.action)
+        except AccessInputError as error:
+            return TokenExpiry(event, None, str(error))
+    return TokenExpiry(event, live)
+
+
 @click.command(name="explain")
 @click.option("--principal", help="The caller: a user, role, assumed-role session or root ARN.")
 @click.option(
@@ -154,6 +170,9 @@ def explain(
     event = None
     if last_denied:
         event = last_denied_event(data_dir, scenario, (principal, image, repository))
+        if event.token_expired:
+            render_token_expiry(_token_expiry(event, data_dir, region), output_format)
+            return
         principal, image, repository, action = (
             event.principal_arn,
             None,

@@ -62,13 +62,18 @@ class TrailEvent:
 
     @property
     def decision(self) -> str:
-        """``Allowed``, ``ImplicitDeny`` or ``ExplicitDeny``."""
+        """``Allowed``, ``ImplicitDeny``, ``ExplicitDeny`` or ``TokenExpired``."""
         return str(self._crossdock().get("decision", ""))
 
     @property
     def denied(self) -> bool:
-        """True unless the request was allowed."""
+        """True unless the request was allowed (a ``TokenExpired`` request is denied)."""
         return self.decision != "Allowed"
+
+    @property
+    def token_expired(self) -> bool:
+        """True for a ``/v2/`` request refused for its expired registry token."""
+        return self.decision == "TokenExpired"
 
     @property
     def event_time(self) -> datetime:

@@ -11,6 +11,7 @@ import itertools
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,6 +39,13 @@ _IDENTITY_TYPES = {
     PrincipalKind.FEDERATED_USER: "FederatedUser",
     PrincipalKind.SERVICE: "AWSService",
 }
+
+TOKEN_EXPIRED = "TokenExpired"
+"""``crossdock.decision`` of a ``/v2/`` request refused for its expired registry token."""
+EXPIRED_TOKEN_CODE = "ExpiredTokenException"
+"""Its ``errorCode``: the ECR API's code for an expired credential (``/v2/`` says DENIED)."""
+EXPIRED_TOKEN_MESSAGE = "Your authorization token has expired. Reauthenticate and try again."
+"""Its ``errorMessage``: the ``DENIED`` text the ``/v2/`` client received."""
 
 _DENIED_CODES = {"ecr": "AccessDeniedException"}
 """The error code each service's clients see for a denial (IAM and STS: AccessDenied)."""
@@ -327,3 +335,102 @@ class TrailEncoder:
                 "}",
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredTokenUse:
+    """A ``/v2/`` request refused before any decision: its registry token had expired.
+
+    Only a token whose secret matched gets here, so its principal and key are trusted.
+    """
+
+    principal_arn: str
+    access_key_id: str
+    expired_at: datetime
+    issued_at: datetime | None
+    action: str
+    """The ECR action the route needs (``ecr:BatchGetImage``)."""
+    resource: str
+    """The repository ARN, or ``*`` (the base ``/v2/``, an unknown route)."""
+    registry_host: str
+    """The registry host the client addressed (where it must log in again)."""
+    secure: bool
+    """Whether the request came over TLS (the registry's scheme)."""
+    principal: Principal | None = None
+    """The key's principal now, when it still is the token's; None if gone."""
+
+
+_ARN_TYPES = (
+    (":root", "Root"),
+    (":user/", "IAMUser"),
+    (":assumed-role/", "AssumedRole"),
+    (":federated-user/", "FederatedUser"),
+)
+
+
+def arn_identity(arn: str, access_key_id: str) -> dict[str, Any]:
+    """``userIdentity`` from an ARN alone (a principal that no longer resolves)."""
+    kind = next((name for marker, name in _ARN_TYPES if marker in arn), "Unknown")
+    parts = arn.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    identity: dict[str, Any] = {
+        "type": kind,
+        "arn": arn,
+        "accountId": account,
+        "accessKeyId": access_key_id,
+    }
+    if kind == "IAMUser":
+        identity["userName"] = arn.rsplit("/", 1)[-1]
+    return identity
+
+
+def expired_token_record(
+    use: ExpiredTokenUse, info: RequestInfo, event_id: str | None = None
+) -> dict[str, Any]:
+    """The CloudTrail-shaped event of a request refused for its expired registry token."""
+    service, _, action_name = use.action.partition(":")
+    identity = (
+        user_identity(use.principal)
+        if use.principal is not None
+        else arn_identity(use.principal_arn, use.access_key_id)
+    )
+    parts = use.resource.split(":", 5)
+    principal_account = str(identity["accountId"])
+    resource_account = parts[4] if len(parts) == 6 else principal_account
+    return {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": identity,
+        "eventTime": _iso(info.now),
+        "eventSource": f"{service}.amazonaws.com",
+        "eventName": info.operation or action_name,
+        "awsRegion": info.region,
+        "sourceIPAddress": info.source_ip,
+        "userAgent": info.user_agent,
+        "requestParameters": request_parameters(use.resource, info),
+        "responseElements": None,
+        "eventID": event_id or str(uuid.uuid4()),
+        "eventType": "AwsApiCall",
+        "recipientAccountId": resource_account,
+        "errorCode": EXPIRED_TOKEN_CODE,
+        "errorMessage": EXPIRED_TOKEN_MESSAGE,
+        "crossdock": {
+            "decision": TOKEN_EXPIRED,
+            "action": use.action,
+            "resource": use.resource,
+            "side": None,
+            "sides": {
+                "principalAccount": principal_account,
+                "resourceAccount": resource_account,
+                "crossAccount": principal_account != resource_account,
+            },
+            "policyType": None,
+            "reason": "the registry token had expired: no policy was consulted",
+            "statements": [],
+            "gaps": [],
+            "protocol": info.protocol,
+            "tokenExpiredAt": _iso(use.expired_at),
+            "tokenIssuedAt": None if use.issued_at is None else _iso(use.issued_at),
+            "registryHost": use.registry_host,
+            "registryEndpoint": f"{'https' if use.secure else 'http'}://{use.registry_host}",
+        },
+    }

@@ -17,6 +17,7 @@ Retention: at start and whenever the day changes, day files older than
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import deque
@@ -28,7 +29,7 @@ from typing import IO
 from crossdock.auth.principal import Principal
 from crossdock.policy.decide import Decision
 from crossdock.service.authz import RequestInfo
-from crossdock.service.trail_record import TrailEncoder
+from crossdock.service.trail_record import ExpiredTokenUse, TrailEncoder, expired_token_record
 from crossdock.storage.trail_files import delete_days_before, open_day_file
 
 _log = logging.getLogger(__name__)
@@ -99,6 +100,19 @@ class TrailWriter:
             return
         try:
             self._pending.append(self._encoder.encode(principal, decision, info))
+        except Exception:  # one bad event must not fail the request
+            _log.exception("decision trail: cannot encode an event; skipped")
+
+    def record_expired_token(self, use: ExpiredTokenUse, info: RequestInfo) -> None:
+        """Queue the event of a ``/v2/`` request refused for its expired token (never raises)."""
+        if len(self._pending) >= self._capacity:
+            with self._drop_lock:
+                self._dropped += 1
+            return
+        try:
+            record = expired_token_record(use, info, self._encoder.event_id())
+            line = json.dumps(record, separators=(",", ":"))
+            self._pending.append((info.now.astimezone(UTC).date(), line))
         except Exception:  # one bad event must not fail the request
             _log.exception("decision trail: cannot encode an event; skipped")
 

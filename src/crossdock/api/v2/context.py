@@ -11,11 +11,13 @@ from starlette.requests import Request
 from crossdock.api.v2.addressing import Addresser, Registry
 from crossdock.auth.credentials import CredentialResolver
 from crossdock.auth.tokens import RegistryTokens
+from crossdock.service.authz import RequestInfo
 from crossdock.service.ecr.addressing import RegistryAddressing
 from crossdock.service.ecr.common import Actor, RepositoryRef
 from crossdock.service.ecr.images import ImageService
 from crossdock.service.ecr.layers import LayerService
 from crossdock.service.ecr.repositories import RepositoryService
+from crossdock.service.trail_record import ExpiredTokenUse
 from crossdock.storage.blobs import BlobStore
 
 
@@ -36,6 +38,8 @@ class RegistryServices:
     addressing: RegistryAddressing
     region: str
     clock: Callable[[], datetime]
+    expired_tokens: Callable[[ExpiredTokenUse, RequestInfo], None] | None = None
+    """Where requests refused for an expired token are reported (the decision trail)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ then each handler calls a service that authorizes the route's ECR action (spec Â
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from crossdock.api.v2 import blobs, manifests, referrers, tags, uploads
 from crossdock.api.v2.addressing import Addresser
-from crossdock.api.v2.auth import authenticate, challenge
+from crossdock.api.v2.auth import TokenExpiredError, authenticate, challenge, registry_host
 from crossdock.api.v2.catalog import catalog
 from crossdock.api.v2.context import RegistryServices, V2Call
 from crossdock.api.v2.errors import (
@@ -29,8 +30,12 @@ from crossdock.api.v2.errors import (
     error_response,
     to_v2_error,
 )
+from crossdock.auth.tokens import ExpiredToken
 from crossdock.service.authz import RequestInfo
-from crossdock.service.ecr.common import Actor
+from crossdock.service.ecr.common import Actor, repository_arn
+from crossdock.service.trail_record import ExpiredTokenUse
+
+_log = logging.getLogger("crossdock.api.v2")
 
 Handler = Callable[[V2Call], Awaitable[Response]]
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -43,6 +48,8 @@ class _Kind:
     pattern: re.Pattern[str]
     concern: Concern
     handlers: dict[str, Handler]
+    actions: dict[str, str]
+    """The ECR action each method needs (what its handler authorizes)."""
 
 
 def _kinds() -> tuple[_Kind, ...]:
@@ -62,21 +69,47 @@ def _kinds() -> tuple[_Kind, ...]:
                 "PUT": manifests.put_manifest,
                 "DELETE": manifests.delete_manifest,
             },
+            {
+                "GET": "ecr:BatchGetImage",
+                "HEAD": "ecr:BatchGetImage",
+                "PUT": "ecr:PutImage",
+                "DELETE": "ecr:BatchDeleteImage",
+            },
         ),
         _Kind(
-            re.compile(r"(.+)/blobs/uploads/?()"), Concern.UPLOAD, {"POST": uploads.start_upload}
+            re.compile(r"(.+)/blobs/uploads/?()"),
+            Concern.UPLOAD,
+            {"POST": uploads.start_upload},
+            {"POST": "ecr:InitiateLayerUpload"},
         ),
-        _Kind(re.compile(r"(.+)/blobs/uploads/([^/]+)"), Concern.UPLOAD, upload_handlers),
+        _Kind(
+            re.compile(r"(.+)/blobs/uploads/([^/]+)"),
+            Concern.UPLOAD,
+            upload_handlers,
+            dict.fromkeys(upload_handlers, "ecr:UploadLayerPart")
+            | {"PUT": "ecr:CompleteLayerUpload"},
+        ),
         _Kind(
             re.compile(r"(.+)/blobs/([^/]+)"),
             Concern.BLOB,
             {"GET": blobs.get_blob, "HEAD": blobs.get_blob, "DELETE": blobs.delete_blob},
+            {
+                "GET": "ecr:GetDownloadUrlForLayer",
+                "HEAD": "ecr:BatchCheckLayerAvailability",
+                "DELETE": "ecr:BatchDeleteImage",
+            },
         ),
-        _Kind(re.compile(r"(.+)/tags/list()"), Concern.LISTING, {"GET": tags.list_tags}),
+        _Kind(
+            re.compile(r"(.+)/tags/list()"),
+            Concern.LISTING,
+            {"GET": tags.list_tags},
+            {"GET": "ecr:ListImages"},
+        ),
         _Kind(
             re.compile(r"(.+)/referrers/([^/]+)"),
             Concern.LISTING,
             {"GET": referrers.list_referrers},
+            {"GET": "ecr:BatchGetImage"},
         ),
     )
 
@@ -141,10 +174,57 @@ class V2Router:
                 )
                 response = await handler(call)
         except Exception as error:  # every failure becomes the spec's JSON error
+            if isinstance(error, TokenExpiredError):
+                try:
+                    self._record_expired(request, error.expired)
+                except Exception:  # the trail must not change the client's answer
+                    _log.exception("decision trail: cannot record an expired token; skipped")
             wire = to_v2_error(error, concern)
             return error_response(wire, head=request.method == "HEAD")
         response.headers[API_VERSION_HEADER[0]] = API_VERSION_HEADER[1]
         return response
+
+    def _record_expired(self, request: Request, expired: ExpiredToken) -> None:
+        """Report a request refused for its expired token, as the route's ECR action
+        (``GetAuthorizationToken`` on ``*`` for the base ``/v2/`` and unknown routes)."""
+        record = self._services.expired_tokens
+        if record is None:
+            return
+        host = request.headers.get("host", "")
+        registry = self._addresser.registry(host)
+        rest = request.path_params.get("rest", "")
+        action, resource, parameters = "ecr:GetAuthorizationToken", "*", None
+        if rest == "_catalog":
+            action = "ecr:DescribeRepositories"
+            account = registry.account_id or expired.grant.principal_arn.split(":")[4]
+            resource = repository_arn(registry.region, account, "*")
+        elif rest:
+            try:
+                kind, name, target = self._match(rest)
+                ref = self._addresser.repository(registry, name)
+            except V2Error:
+                pass
+            else:
+                if request.method in kind.actions:
+                    action, resource = kind.actions[request.method], ref.arn
+                    parameters = _trail_parameters(kind.concern, target)
+        grant = expired.grant
+        credential = self._services.resolver.credential(grant.access_key_id)
+        principal = credential.principal if credential is not None else None
+        use = ExpiredTokenUse(
+            principal_arn=grant.principal_arn,
+            access_key_id=grant.access_key_id,
+            expired_at=grant.expires_at,
+            issued_at=expired.issued_at,
+            action=action,
+            resource=resource,
+            registry_host=registry_host(request, self._services),
+            secure=request.url.scheme == "https",
+            principal=principal
+            if principal is not None and principal.arn == grant.principal_arn
+            else None,
+        )
+        record(use, self._info(request, registry.region, parameters))
 
     def _match(self, rest: str) -> tuple[_Kind, str, str]:
         for kind in self._kinds:
