@@ -5,6 +5,7 @@
 #                     master, volume, filer and S3 gateway on free loopback ports with data
 #                     in a temp dir, waits until S3 answers, creates a bucket and exports
 #                     CROSSDOCK_TEST_S3_URL plus the AWS_* credentials the tests use
+#                     (SEAWEEDFS_VOLUME_MAX: volumes of 64 MiB it may create, default 100)
 #   stop_seaweedfs    kills that process by PID and removes the temp dir
 SEAWEEDFS_PID=""
 SEAWEEDFS_DIR=""
@@ -41,7 +42,7 @@ EOF
     "$weed" server -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$SEAWEEDFS_DIR/data" \
         -master.port="$master" -master.port.grpc="$master_grpc" \
         -master.volumeSizeLimitMB=64 -master.vacuumIntervalSeconds=60 \
-        -master.garbageThreshold=0.1 -volume.max=100 -volume.minFreeSpace=256MiB \
+        -master.garbageThreshold=0.1 -volume.max="${SEAWEEDFS_VOLUME_MAX:-100}" -volume.minFreeSpace=256MiB \
         -volume.preStopSeconds=0 \
         -volume.port="$volume" -volume.port.grpc="$volume_grpc" \
         -filer -filer.port="$filer" -filer.port.grpc="$filer_grpc" \
