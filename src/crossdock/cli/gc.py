@@ -16,7 +16,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
-from sqlalchemy import Engine
 
 from crossdock.cli.db import database_url_option
 from crossdock.cli.lifecycle import DURATION
@@ -32,9 +31,7 @@ from crossdock.storage.blobs import BlobStore
 from crossdock.storage.blobs_fs import FileBlobStore
 from crossdock.storage.data_dir import BLOB_DIR_NAME, open_existing_data_dir
 from crossdock.storage.errors import DataDirError
-from crossdock.storage.sql.engine import create_sql_engine
 from crossdock.storage.sql.gc_sql import SqlGcStore
-from crossdock.storage.sql.migrate import current_revision, head_revision
 
 USAGE_ERROR = 2
 _STYLES = {Action.DELETE: "bold red", Action.KEEP: "green", Action.ADOPT: "yellow"}
@@ -76,21 +73,6 @@ class _Bar:
 
     def close(self) -> None:
         self._finish()
-
-
-def _open_database(directory: Path, url: str | None) -> Engine:
-    """The data dir's SQLite database, or ``--database-url``; either at this schema."""
-    if url is None:
-        return open_existing_data_dir(directory)
-    engine = create_sql_engine(url)
-    found, wanted = current_revision(engine), head_revision()
-    if found != wanted:
-        engine.dispose()
-        raise DataDirError(
-            f"the database is at schema revision {found or 'none'}, not {wanted}: "
-            "run `crossdock db upgrade` first"
-        )
-    return engine
 
 
 def _open_blob_store(url: str | None, data_dir: Path) -> BlobStore:
@@ -141,7 +123,7 @@ def gc(
     """Delete unreferenced blobs and abandoned uploads; print why each blob is kept or goes."""
     directory = data_dir or default_data_dir()
     try:
-        engine = _open_database(directory, database_url)
+        engine = open_existing_data_dir(directory, database_url)
     except DataDirError as error:
         click.echo(f"error: {error}; pass --data-dir DIR", err=True)
         sys.exit(USAGE_ERROR)
