@@ -44,17 +44,6 @@ def source_options(function: _F) -> _F:
     )(function)
 
 
-def format_option(function: _F) -> _F:
-    """``--format text|json``."""
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-    )(function)
-
-
 def console() -> Console:
     """A rich console; off a terminal it is wide and plain, so output never wraps."""
     if sys.stdout.isatty():

@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from crossdock.cli.access_common import console, fail, format_option, open_access, source_options
+from crossdock.cli.access_common import console, fail, open_access, source_options
 from crossdock.cli.explain_token import TokenExpiry, render_token_expiry
+from crossdock.cli.options import format_option
 from crossdock.service.access.context import AccessContext
 from crossdock.service.access.errors import AccessInputError
 from crossdock.service.access.explain_live import LiveExplanation, explain_live

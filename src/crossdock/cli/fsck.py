@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from crossdock.cli.db import database_url_option
+from crossdock.cli.options import format_option
 from crossdock.service.fsck import (
     DEFAULT_GRACE,
     DEFAULT_UPLOAD_EXPIRY,
@@ -52,13 +53,7 @@ USAGE_ERROR = 2
     is_flag=True,
     help="Repair what can be repaired (docs/fsck.md); without it nothing is changed.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 @click.option(
     "--grace",
     type=click.FloatRange(min=0),

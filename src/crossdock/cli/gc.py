@@ -19,6 +19,7 @@ from rich.text import Text
 
 from crossdock.cli.db import database_url_option
 from crossdock.cli.lifecycle import DURATION
+from crossdock.cli.options import format_option
 from crossdock.service.gc import (
     Action,
     Decision,
@@ -105,13 +106,7 @@ def _open_blob_store(url: str | None, data_dir: Path) -> BlobStore:
     metavar="URL",
     help="The server's --blob-store (s3://...) [default: DATA_DIR/blobs].",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def gc(
     data_dir: Path | None,
     database_url: str | None,

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from crossdock.cli.db import database_url_option
+from crossdock.cli.options import format_option
 from crossdock.service.ecr.lifecycle_runner import LifecycleReport, LifecycleRunner
 from crossdock.settings import default_data_dir
 
@@ -112,13 +113,7 @@ def _print_text(report: LifecycleReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would expire; delete nothing.")
 @click.option("--repository", "repository", default=None, help="Only repositories of this name.")
 @click.option("--account", "account_id", default=None, help="Only repositories of this account.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def run(
     data_dir: Path | None,
     database_url: str | None,

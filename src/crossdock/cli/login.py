@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossdock.cli.auth_file import AuthFileError, auth_file_path, helper_for, write_auths
+from crossdock.cli.options import format_option
 from crossdock.cli.registry_auth import (
     ApiTarget,
     LoginError,
@@ -171,13 +172,7 @@ def run_login(target: ApiTarget, registry_ids: Sequence[str], auth_file: Path) -
     help="The ECR API [default: $CROSSDOCK_ENDPOINT_URL, else AWS].",
 )
 @click.option("--region", default=None, help="The region [default: the profile's].")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def login(
     registry_ids: tuple[str, ...],
     profile: str | None,

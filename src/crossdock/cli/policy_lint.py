@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from crossdock.cli.options import format_option
 from crossdock.policy.errors import PolicyParseError
 from crossdock.policy.findings import Finding, PolicyKind, Severity
 from crossdock.policy.lint import infer_policy_kind, lint_policy_text
@@ -137,13 +138,7 @@ def _print_json(reports: Sequence[FileReport]) -> None:
     type=click.Choice([kind.value for kind in PolicyKind]),
     help="The policy type; inferred from each file's content when omitted.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def lint(files: tuple[str, ...], kind_name: str | None, output_format: str) -> None:
     """Lint policy files; exit 1 if any finding is an ERROR (see docs/policy-lint.md)."""
     kind = PolicyKind(kind_name) if kind_name is not None else None

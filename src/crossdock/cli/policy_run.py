@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from crossdock.cli.cases_input import CaseFailure, parse_cases, read_case_list
+from crossdock.cli.options import format_option
 from crossdock.policy.cases import SimulationCase, simulate_case
 from crossdock.policy.decide import Decision
 from crossdock.policy.explain import Explanation, explain
@@ -101,13 +102,7 @@ def _render(console: Console, case_id: str, explanation: Explanation) -> None:
     help="JSON file of cases (an array), or - for standard input.",
 )
 @click.option("--id", "case_id", help="Explain only the case with this id.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def explain_cases(cases_file: IO[str], case_id: str | None, output_format: str) -> None:
     """Trace each case: account sides, every statement, the decision, the AWS error, a fix."""
     parsed = parse_cases(read_case_list(cases_file))

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from crossdock.auth.principal import Principal
+from crossdock.cli.options import format_option
 from crossdock.cli.registry_auth import endpoint_from_env
 from crossdock.core.arn import is_account_id
 from crossdock.service.authz import Authorizer, PolicyDocument, PolicySource, RequestInfo
@@ -440,13 +441,7 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--verify", is_flag=True, help="Also pull the manifest for real, as the consumer."
         ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-        ),
+        format_option,
         click.option(
             "--region",
             default=None,

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from crossdock.cli.options import format_option
 from crossdock.service.trail import TrailEvent, TrailReader
 from crossdock.settings import default_data_dir
 from crossdock.storage.trail_files import trail_dir
@@ -134,13 +135,7 @@ def _console() -> Console:
     help="Only the newest N matching events.",
 )
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until interrupted.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option
 def trail(
     data_dir: Path | None,
     denied: bool,

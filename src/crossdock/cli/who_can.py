@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 from rich.tree import Tree
 
-from crossdock.cli.access_common import console, fail, format_option, open_access, source_options
+from crossdock.cli.access_common import console, fail, open_access, source_options
+from crossdock.cli.options import format_option
 from crossdock.service.access.effective import Access, AccessResult
 from crossdock.service.access.errors import AccessInputError
 from crossdock.service.access.principals import PrincipalType
