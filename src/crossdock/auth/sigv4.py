@@ -28,9 +28,9 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
-from botocore.auth import SigV4Auth, SigV4QueryAuth  # type: ignore[import-untyped]
-from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-from botocore.credentials import ReadOnlyCredentials  # type: ignore[import-untyped]
+from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
 
 from crossdock.auth.credentials import Credential, CredentialResolver
 from crossdock.auth.principal import Principal

@@ -101,8 +101,8 @@ def endpoint_from_env(explicit: str | None) -> str | None:
 
 
 def _session(target: ApiTarget) -> Any:
-    import boto3  # type: ignore[import-untyped]
-    from botocore.exceptions import ProfileNotFound  # type: ignore[import-untyped]
+    import boto3
+    from botocore.exceptions import ProfileNotFound
 
     try:
         return boto3.session.Session(profile_name=target.profile)

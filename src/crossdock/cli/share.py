@@ -127,8 +127,8 @@ class _Sessions:
 
     def session(self, profile: str | None, key: AccessKey | None) -> Any:
         """A boto3 session for ``profile``, or for ``key``, or boto3's default chain."""
-        import boto3  # type: ignore[import-untyped]
-        from botocore.exceptions import ProfileNotFound  # type: ignore[import-untyped]
+        import boto3
+        from botocore.exceptions import ProfileNotFound
 
         try:
             if profile is not None:
@@ -148,7 +148,7 @@ class _Sessions:
 
     def client(self, session: Any, service: str) -> Any:
         """A client of ``service`` at the endpoint (boto3 decides without one)."""
-        from botocore.config import Config  # type: ignore[import-untyped]
+        from botocore.config import Config
 
         config = Config(retries={"max_attempts": 2, "mode": "standard"})
         region = session.region_name or DEFAULT_REGION

@@ -61,7 +61,7 @@ def _md5(data: bytes) -> str:
 
 
 def _exceptions() -> tuple[type[Exception], type[Exception], type[Exception]]:
-    from botocore.exceptions import (  # type: ignore[import-untyped]
+    from botocore.exceptions import (
         ClientError,
         ConnectionError,
         HTTPClientError,
@@ -96,8 +96,8 @@ def translated(what: str) -> Iterator[None]:
 
 def s3_client(location: S3Location) -> Any:
     """A boto3 S3 client for ``location`` (credentials from the standard AWS chain)."""
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from botocore.config import Config
 
     s3_options = {"addressing_style": location.addressing} if location.addressing else {}
     config = Config(

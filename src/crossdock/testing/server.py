@@ -58,7 +58,7 @@ class RegistryCredentials:
 
 
 def _session_class(endpoint_url: str) -> Any:
-    import boto3  # type: ignore[import-untyped]
+    import boto3
 
     class CrossdockSession(boto3.session.Session):  # type: ignore[misc]
         """A boto3 session whose clients and resources talk to the test server."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.loaders import create_loader  # type: ignore[import-untyped]
-from botocore.model import OperationModel, ServiceModel  # type: ignore[import-untyped]
+from botocore.loaders import create_loader
+from botocore.model import OperationModel, ServiceModel
 from starlette.responses import Response
 
 from crossdock.api.context import CallContext

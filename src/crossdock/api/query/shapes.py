@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from botocore.model import ListShape, MapShape, Shape, StructureShape  # type: ignore[import-untyped]
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from crossdock.service.errors import InvalidParameterError
 
