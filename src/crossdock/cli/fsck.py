@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from crossdock.cli.db import database_url_option
-from crossdock.cli.options import format_option
+from crossdock.cli.options import format_option, open_database_or_exit
 from crossdock.service.fsck import (
     DEFAULT_GRACE,
     DEFAULT_UPLOAD_EXPIRY,
@@ -25,13 +25,9 @@ from crossdock.service.fsck import (
     FsckOptions,
     FsckReport,
 )
-from crossdock.settings import default_data_dir
 from crossdock.storage.blobs_fs import FileBlobStore
-from crossdock.storage.data_dir import BLOB_DIR_NAME, QUARANTINE_DIR_NAME, open_existing_data_dir
-from crossdock.storage.errors import DataDirError
+from crossdock.storage.data_dir import BLOB_DIR_NAME, QUARANTINE_DIR_NAME
 from crossdock.storage.sql.integrity_sql import SqlIntegrityStore
-
-USAGE_ERROR = 2
 
 
 @click.command()
@@ -78,12 +74,7 @@ def fsck(
     upload_expiry: float,
 ) -> None:
     """Verify every blob's digest and every reference; exit 1 if a problem remains."""
-    directory = data_dir or default_data_dir()
-    try:
-        engine = open_existing_data_dir(directory, database_url)
-    except DataDirError as error:
-        click.echo(f"error: {error}; pass --data-dir DIR", err=True)
-        sys.exit(USAGE_ERROR)
+    directory, engine = open_database_or_exit(data_dir, database_url)
     try:
         checker, where = _checker(directory, blob_store, SqlIntegrityStore(engine))
         options = FsckOptions(repair=repair, grace=grace, upload_expiry=upload_expiry)

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from crossdock.cli.db import database_url_option
 from crossdock.cli.lifecycle import DURATION
-from crossdock.cli.options import format_option
+from crossdock.cli.options import format_option, open_database_or_exit
 from crossdock.service.gc import (
     Action,
     Decision,
@@ -27,14 +27,11 @@ from crossdock.service.gc import (
     GcOptions,
     GcReport,
 )
-from crossdock.settings import default_data_dir
 from crossdock.storage.blobs import BlobStore
 from crossdock.storage.blobs_fs import FileBlobStore
-from crossdock.storage.data_dir import BLOB_DIR_NAME, open_existing_data_dir
-from crossdock.storage.errors import DataDirError
+from crossdock.storage.data_dir import BLOB_DIR_NAME
 from crossdock.storage.sql.gc_sql import SqlGcStore
 
-USAGE_ERROR = 2
 _STYLES = {Action.DELETE: "bold red", Action.KEEP: "green", Action.ADOPT: "yellow"}
 
 
@@ -116,12 +113,7 @@ def gc(
     output_format: str,
 ) -> None:
     """Delete unreferenced blobs and abandoned uploads; print why each blob is kept or goes."""
-    directory = data_dir or default_data_dir()
-    try:
-        engine = open_existing_data_dir(directory, database_url)
-    except DataDirError as error:
-        click.echo(f"error: {error}; pass --data-dir DIR", err=True)
-        sys.exit(USAGE_ERROR)
+    directory, engine = open_database_or_exit(data_dir, database_url)
     try:
         collector = GarbageCollector(SqlGcStore(engine), _open_blob_store(blob_store, directory))
         report = _run(collector, GcOptions(grace=grace, dry_run=dry_run), output_format)

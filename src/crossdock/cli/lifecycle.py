@@ -17,11 +17,10 @@ from typing import Any
 import click
 
 from crossdock.cli.db import database_url_option
-from crossdock.cli.options import format_option
+from crossdock.cli.options import format_option, open_database_or_exit
 from crossdock.service.ecr.lifecycle_runner import LifecycleReport, LifecycleRunner
-from crossdock.settings import default_data_dir
 
-USAGE_ERROR, FAILURE = 2, 1
+FAILURE = 1
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 
@@ -124,15 +123,10 @@ def run(
 ) -> None:
     """Evaluate every lifecycle policy now and expire the images it selects."""
     from crossdock.api.ecr.services import ecr_stores
-    from crossdock.storage.data_dir import BLOB_DIR_NAME, open_existing_data_dir
-    from crossdock.storage.errors import DataDirError, StorageUnavailableError
+    from crossdock.storage.data_dir import BLOB_DIR_NAME
+    from crossdock.storage.errors import StorageUnavailableError
 
-    directory = data_dir or default_data_dir()
-    try:
-        engine = open_existing_data_dir(directory, database_url)
-    except DataDirError as error:
-        click.echo(f"error: {error}; pass --data-dir DIR", err=True)
-        sys.exit(USAGE_ERROR)
+    directory, engine = open_database_or_exit(data_dir, database_url)
     try:
         runner = LifecycleRunner(ecr_stores(engine, directory / BLOB_DIR_NAME), _now)
         report = runner.run(dry_run=dry_run, repository=repository, account_id=account_id)
