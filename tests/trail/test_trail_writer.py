@@ -67,6 +67,19 @@ def test_the_thread_writes_within_its_interval_and_close_writes_the_rest(tmp_pat
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+def test_close_writes_what_the_thread_has_not_written_yet(tmp_path: Path) -> None:
+    """The shutdown flush on its own: the thread's first tick is an hour away."""
+    clock = MovableClock()
+    writer = TrailWriter(tmp_path, 30, clock, interval=3600)
+    writer.start()
+    for _ in range(5):
+        writer.record(ALICE, _decision(False), _info(clock()))
+    path = day_file(tmp_path, clock().date())
+    assert not path.exists() or not path.read_text()
+    writer.close()
+    assert len(_lines(path)) == 5
+
+
 def test_events_go_to_the_file_of_their_utc_day(tmp_path: Path) -> None:
     clock = MovableClock(datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC))
     writer = TrailWriter(tmp_path, 30, clock)
